@@ -1,0 +1,50 @@
+# The two commands: `make run` (embedded default, no servers) and `make test` (real services).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint pytest services-start services-stop services-status migrate demo bench clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-local: requirements/base.txt requirements/local.txt requirements/constraints.txt | $(VENV)/bin/activate
+	$(PY) -m pip install -q -r requirements/local.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements/*.txt | $(VENV)/bin/activate
+	$(PY) -m pip install -q -r requirements/test.txt
+	touch $@ $(VENV)/.installed-local
+
+run: $(VENV)/.installed-local
+	DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py migrate_all -v 0
+	DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py demo_setup
+	@echo
+	@echo "  API docs:  http://127.0.0.1:8000/api/docs/"
+	@echo "  Admin:     http://127.0.0.1:8000/admin/   (staff credentials above)"
+	@echo "  Health:    http://127.0.0.1:8000/readyz"
+	@echo
+	DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py runserver 127.0.0.1:8000
+
+services-start:
+	bash scripts/services.sh start
+
+services-stop:
+	bash scripts/services.sh stop
+
+services-status:
+	bash scripts/services.sh status
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+pytest: $(VENV)/.installed-test
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: $(VENV)/.installed-test services-start lint pytest
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3

@@ -1,0 +1,1 @@
+"""Domain events that apps.catalog publishes (frozen dataclasses)."""

@@ -1,0 +1,10 @@
+import socket
+
+from celery import shared_task
+from django.core.cache import cache
+
+
+@shared_task(name="common.heartbeat")
+def heartbeat(token: str) -> None:
+    """Proves a worker is consuming: records which host ran the token (used by ops and tests)."""
+    cache.set(f"heartbeat:{token}", socket.gethostname(), timeout=600)

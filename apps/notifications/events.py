@@ -1,0 +1,1 @@
+"""Domain events that apps.notifications publishes (frozen dataclasses)."""

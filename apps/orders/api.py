@@ -1,0 +1,4 @@
+"""The only module other apps may import from apps.orders (besides events.py).
+
+Functions here take and return primitives or frozen dataclasses, never models or querysets:
+the caller may live on another database."""

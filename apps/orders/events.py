@@ -1,0 +1,1 @@
+"""Domain events that apps.orders publishes (frozen dataclasses)."""

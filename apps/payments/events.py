@@ -1,0 +1,1 @@
+"""Domain events that apps.payments publishes (frozen dataclasses)."""

@@ -1,0 +1,1 @@
+"""Domain events that apps.reporting publishes (frozen dataclasses)."""

@@ -1,0 +1,38 @@
+"""Celery on RabbitMQ: late acks, one message in flight per worker process, publisher confirms,
+quorum queues whose rejected messages dead-letter to "<queue>.dead"."""
+
+import os
+
+from celery import Celery
+from celery.signals import celeryd_init
+from kombu import Exchange, Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("commerce")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def dead_letter_queues() -> list[Queue]:
+    from django.conf import settings
+
+    exchange = Exchange(settings.CELERY_DEAD_LETTER_EXCHANGE, type="direct", durable=True)
+    return [
+        Queue(f"{name}.dead", exchange, routing_key=name, durable=True, queue_arguments={"x-queue-type": "quorum"})
+        for name in settings.CELERY_DEAD_LETTER_QUEUES
+    ]
+
+
+def declare_dead_letter_topology() -> None:
+    """Declare the dead-letter exchange and queues. Workers never consume them, so Celery
+    would not declare them; without them RabbitMQ would drop what it dead-letters."""
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        for queue in dead_letter_queues():
+            queue.bind(channel).declare()
+
+
+@celeryd_init.connect
+def _declare_on_worker_start(**kwargs):
+    declare_dead_letter_topology()

@@ -1,0 +1,33 @@
+"""The suite runs against the real services that scripts/services.sh starts on loopback."""
+
+from config.env import database_from_url
+from config.settings.base import *  # noqa: F403
+from config.settings.base import CACHES, env
+
+SECRET_KEY = env("SECRET_KEY", default="test-only-not-secret")
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+_PG = "postgres://commerce:commerce@127.0.0.1:54320"
+DATABASES = {
+    "default": database_from_url(env("DATABASE_URL", default=f"{_PG}/commerce")),
+    "catalog": database_from_url(env("CATALOG_DATABASE_URL", default=f"{_PG}/commerce_catalog")),
+    "reporting": database_from_url(env("REPORTING_DATABASE_URL", default=f"{_PG}/commerce_reporting")),
+}
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:63790/0")
+CACHES = {**CACHES}
+CACHES["default"] = {
+    "BACKEND": "django_redis.cache.RedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="commerce-test"),
+    "OPTIONS": {
+        "CLIENT_CLASS": "django_redis.client.DefaultClient",
+        "SOCKET_CONNECT_TIMEOUT": 1,
+        "SOCKET_TIMEOUT": 1,
+        "IGNORE_EXCEPTIONS": True,
+    },
+}
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="amqp://commerce:commerce@127.0.0.1:56720/commerce")
+# Tests call tasks in-process unless they start a real worker; the broker is still real.
+CELERY_TASK_ALWAYS_EAGER = True
