@@ -113,7 +113,8 @@ def problem_body(code: str, *, detail: str | None = None, instance: str | None =
 def flatten_errors(details: Any, prefix: str = "") -> list[dict[str, str]]:
     """DRF's nested error details -> [{"field": "lines.0.sku", "code": ..., "message": ...}]."""
     if isinstance(details, dict) and "message" in details and "code" in details:
-        return [{"field": prefix or "non_field_errors", "code": str(details["code"]), "message": str(details["message"])}]
+        field = prefix or "non_field_errors"
+        return [{"field": field, "code": str(details["code"]), "message": str(details["message"])}]
     if isinstance(details, dict):
         out = []
         for key, value in details.items():

@@ -1,5 +1,7 @@
 """Settings shared by every environment. Everything that differs lives in the environment."""
 
+from pathlib import Path
+
 from kombu import Exchange, Queue
 
 from config.env import BASE_DIR, database_from_url, env
@@ -9,7 +11,7 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,0 +1,56 @@
+"""No Docker engine runs here: check the compose file's services and wiring by reading it."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config.env import database_from_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_every_backing_service_and_process_type_is_there(compose):
+    assert {"postgres", "mongo", "mssql", "rabbitmq", "redis", "web", "worker", "beat"} <= set(compose["services"])
+    assert compose["services"]["mssql"]["image"].startswith("mcr.microsoft.com/mssql/server:2022")
+    assert "management" in compose["services"]["rabbitmq"]["image"]
+    assert "--replSet" in compose["services"]["mongo"]["command"]
+
+
+def test_backing_services_have_healthchecks(compose):
+    for name in ("postgres", "mongo", "mssql", "rabbitmq", "redis", "web"):
+        assert compose["services"][name]["healthcheck"]["test"], name
+
+
+@pytest.mark.parametrize("process", ["web", "worker", "beat"])
+def test_app_processes_are_wired_to_each_engine_and_wait_for_health(compose, process):
+    service = compose["services"][process]
+    env = service["environment"]
+    assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+    engines = {
+        "DATABASE_URL": ("django.db.backends.postgresql", "postgres"),
+        "CATALOG_DATABASE_URL": ("django_mongodb_backend", "mongo"),
+        "REPORTING_DATABASE_URL": ("mssql", "mssql"),
+    }
+    for variable, (engine, host) in engines.items():
+        config = database_from_url(env[variable])
+        assert config["ENGINE"] == engine
+        assert host in config["HOST"]
+    assert "@redis:" in env["REDIS_URL"] or "//redis:" in env["REDIS_URL"]
+    assert "@rabbitmq:" in env["CELERY_BROKER_URL"]
+    deps = service["depends_on"]
+    for dependency in ("postgres", "mongo", "rabbitmq", "redis"):
+        assert deps[dependency]["condition"] == "service_healthy"
+    assert deps["release"]["condition"] == "service_completed_successfully"
+
+
+def test_release_migrates_every_alias_before_the_app_starts(compose):
+    assert compose["services"]["release"]["command"][-2:] == ["migrate_all", "--noinput"]
+    procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line)
+    assert set(procfile) == {"release", "web", "worker", "beat"}
+    assert "migrate_all" in procfile["release"]
