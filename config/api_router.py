@@ -1,7 +1,11 @@
-"""The /api/v1/ router: every module registers its viewsets and extra routes here."""
+"""/api/v1/: each module owns its routes in apps/<app>/urls.py."""
 
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+MODULES = ("catalog", "orders", "payments", "notifications", "reporting")
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    *DefaultRouter().urls,  # the API root
+    *(path("", include(f"apps.{module}.urls")) for module in MODULES),
+]

@@ -53,9 +53,24 @@ _DRF_CODES = {
 
 
 class ApplicationError(Exception):
-    """A typed error raised by services; the API answers it as a problem with this code."""
+    """A typed error raised by services; the API answers it as a problem with this code.
+
+    A subclass that declares a new `code` with its `status` and `title` registers it, so that
+    its /problems/<code> page resolves:
+
+        class OutOfStock(ApplicationError):
+            code, status, title = "out_of_stock", 409, "Not enough stock for some lines."
+    """
 
     code = "bad_request"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        status, title = cls.__dict__.get("status"), cls.__dict__.get("title")
+        if status is not None and title is not None:
+            registered = PROBLEM_TYPES.setdefault(cls.code, (status, title))
+            if registered != (status, title):
+                raise TypeError(f"problem code {cls.code!r} is already registered as {registered}")
 
     def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None,
                  headers: dict[str, str] | None = None):

@@ -177,7 +177,10 @@ CELERY_TASK_QUEUES = [
 ]
 # Dead letters of each work queue land in "<queue>.dead" (declared by config.celery_app).
 CELERY_DEAD_LETTER_QUEUES = ["default"]
-CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Idempotency-Key: kept at least this long; a claim older than the lock timeout is stale. ---
+IDEMPOTENCY_KEY_RETENTION_HOURS = env.int("IDEMPOTENCY_KEY_RETENTION_HOURS", default=24)
+IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=300)
 
 # --- Logging: one line per record on stdout (12-factor). ---
 LOGGING = {
@@ -186,4 +189,20 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+
+# --- Per-module settings (config/settings/components/<app>.py) ---
+from config.settings.components.catalog import *  # noqa: E402, F403
+from config.settings.components.notifications import *  # noqa: E402, F403
+from config.settings.components.orders import *  # noqa: E402, F403
+from config.settings.components.payments import *  # noqa: E402, F403
+from config.settings.components.reporting import *  # noqa: E402, F403
+
+CELERY_BEAT_SCHEDULE = {
+    "idempotency-keys-purge": {"task": "common.idempotency_keys_purge", "schedule": 3600.0},
+    **CATALOG_BEAT_SCHEDULE,  # noqa: F405
+    **PAYMENTS_BEAT_SCHEDULE,  # noqa: F405
+    **ORDERS_BEAT_SCHEDULE,  # noqa: F405
+    **NOTIFICATIONS_BEAT_SCHEDULE,  # noqa: F405
+    **REPORTING_BEAT_SCHEDULE,  # noqa: F405
 }

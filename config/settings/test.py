@@ -15,6 +15,10 @@ DATABASES = {
     "catalog": database_from_url(env("CATALOG_DATABASE_URL", default=f"{_PG}/commerce_catalog")),
     "reporting": database_from_url(env("REPORTING_DATABASE_URL", default=f"{_PG}/commerce_reporting")),
 }
+# Parallel runs on one PostgreSQL server each need their own test databases.
+if _suffix := env("TEST_DB_SUFFIX", default=""):
+    for _config in DATABASES.values():
+        _config["TEST"] = {"NAME": f"test_{_config['NAME']}_{_suffix}"}
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:63790/0")
 CACHES = {**CACHES}
 CACHES["default"] = {

@@ -1,0 +1,70 @@
+import uuid
+
+from django.db import models
+
+
+class OutboxEvent(models.Model):
+    """A domain event written in the same transaction as the change that caused it.
+
+    The relay publishes pending rows to RabbitMQ and marks them published; published rows stay
+    as the event archive (read models are rebuilt from it) until the retention purges them."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PUBLISHED = "published"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # the event id
+    event_type = models.CharField(max_length=100, db_index=True)
+    version = models.PositiveSmallIntegerField(default=1)
+    aggregate_id = models.CharField(max_length=64, db_index=True)
+    occurred_at = models.DateTimeField()
+    data = models.JSONField()
+    traceparent = models.CharField(max_length=55, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["status", "occurred_at"], name="outbox_pending_idx")]
+
+    def __str__(self):
+        return f"{self.event_type} {self.aggregate_id} ({self.status})"
+
+    def envelope(self) -> dict:
+        """The message as published: the wire contract of every event."""
+        return {
+            "id": str(self.id),
+            "type": self.event_type,
+            "version": self.version,
+            "occurred_at": self.occurred_at.isoformat(),
+            "aggregate_id": self.aggregate_id,
+            "data": self.data,
+            "traceparent": self.traceparent,
+        }
+
+
+class IdempotencyKey(models.Model):
+    """One row per (caller, route, key): the first request's fingerprint and, once it has run,
+    its stored response, which every retry with the same key gets back."""
+
+    class Status(models.TextChoices):
+        IN_FLIGHT = "in_flight"
+        COMPLETED = "completed"
+
+    scope = models.CharField(max_length=200)  # caller and route
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the canonical request body
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.IN_FLIGHT)
+    locked_at = models.DateTimeField()
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_uniq")]
+
+    def __str__(self):
+        return f"{self.scope} {self.key} ({self.status})"

@@ -1,0 +1,38 @@
+"""Money is Decimal end to end, quantized to its currency's minor unit (ISO 4217)."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# Currencies whose minor unit is not 2 digits; every other valid code uses 2.
+_EXPONENTS = {"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
+              "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+              "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3}
+# The currencies the shop accepts (ISO 4217); extend as needed.
+CURRENCIES = frozenset({"USD", "EUR", "GBP", "CHF", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN", "CZK", "JPY",
+                        "KRW", "BHD", "KWD", "JOD", "NZD", "SGD", "HKD", "INR", "BRL", "MXN", "ZAR"})
+
+
+class InvalidMoney(ValueError):
+    pass
+
+
+def currency_exponent(currency: str) -> int:
+    if currency not in CURRENCIES:
+        raise InvalidMoney(f"Unknown or unsupported currency {currency!r} (ISO 4217 code expected).")
+    return _EXPONENTS.get(currency, 2)
+
+
+def money(amount, currency: str) -> Decimal:
+    """Parse and validate an amount for `currency`: no floats, no more digits than the minor unit."""
+    if isinstance(amount, float):
+        raise InvalidMoney("Money must not be a float; pass a string or Decimal.")
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation as exc:
+        raise InvalidMoney(f"{amount!r} is not a number.") from exc
+    if not value.is_finite():
+        raise InvalidMoney("Money must be finite.")
+    exponent = currency_exponent(currency)
+    quantum = Decimal(1).scaleb(-exponent)
+    if value != value.quantize(quantum, rounding=ROUND_HALF_UP):
+        raise InvalidMoney(f"{currency} amounts have at most {exponent} decimal places.")
+    return value.quantize(quantum)

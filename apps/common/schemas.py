@@ -1,0 +1,31 @@
+"""Versioned JSON Schemas of the domain events: schemas/events/<type>.v<version>.json.
+
+Producers' tests validate real payloads against them and consumers validate what they
+receive (consumer-driven contracts)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import jsonschema
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "events"
+
+
+class UnknownEventSchema(LookupError):
+    pass
+
+
+@functools.cache
+def event_schema(event_type: str, version: int) -> dict:
+    path = SCHEMA_DIR / f"{event_type}.v{version}.json"
+    if not path.is_file():
+        raise UnknownEventSchema(f"No schema for {event_type} v{version} at {path}")
+    return json.loads(path.read_text())
+
+
+def validate_event_data(event_type: str, version: int, data: dict) -> None:
+    """Raise jsonschema.ValidationError when `data` breaks the event's contract."""
+    jsonschema.validate(data, event_schema(event_type, version), cls=jsonschema.Draft202012Validator)
