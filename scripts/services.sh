@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install (Debian packages) and run the real backing services on loopback for tests and benches:
 # PostgreSQL, Redis and RabbitMQ, with data under var/services/ (git-ignored).
-#   scripts/services.sh start | stop | status
+#   scripts/services.sh start | stop | status | vhost NAME
 # Idempotent: start when running is a no-op; stop when stopped is a no-op.
 set -euo pipefail
 
@@ -129,6 +129,11 @@ rabbit_stop() {
 
 case "${1:-}" in
   start) install_missing; pg_start; redis_start; rabbit_start; log "ready" ;;
+  vhost)  # an extra RabbitMQ vhost, so that parallel test runs do not share queues
+    [ -n "${2:-}" ] || { echo "usage: $0 vhost NAME" >&2; exit 2; }
+    rabbitmqctl_ -q add_vhost "$2" >/dev/null 2>&1 || true
+    rabbitmqctl_ -q set_permissions -p "$2" $DB_USER "'.*'" "'.*'" "'.*'" >/dev/null
+    log "vhost $2 ready" ;;
   stop) rabbit_stop; redis_stop; pg_stop; log "stopped" ;;
   status)
     pg_ready && log "postgresql: up" || log "postgresql: down"
