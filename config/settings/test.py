@@ -15,6 +15,10 @@ DATABASES = {
     "catalog": database_from_url(env("CATALOG_DATABASE_URL", default=f"{_PG}/commerce_catalog")),
     "reporting": database_from_url(env("REPORTING_DATABASE_URL", default=f"{_PG}/commerce_reporting")),
 }
+# Concurrency tests race dozens of threads in one process: a bigger pool per alias.
+for _config in DATABASES.values():
+    if "pool" in _config.get("OPTIONS", {}):
+        _config["OPTIONS"]["pool"]["max_size"] = env.int("DB_POOL_MAX_SIZE", default=60)
 # Parallel runs on one PostgreSQL server each need their own test databases.
 if _suffix := env("TEST_DB_SUFFIX", default=""):
     for _config in DATABASES.values():
