@@ -2,6 +2,9 @@
 
 from rest_framework.routers import SimpleRouter
 
+from apps.orders.views import OrderViewSet
+
 router = SimpleRouter()
+router.register("orders", OrderViewSet, basename="order")
 
 urlpatterns = [*router.urls]

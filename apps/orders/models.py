@@ -1,0 +1,103 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        CONFIRMED = "confirmed"
+        SHIPPED = "shipped"
+        PARTIALLY_REFUNDED = "partially_refunded"
+        REFUNDED = "refunded"
+        CANCELLED = "cancelled"
+        REJECTED = "rejected"
+        PAYMENT_FAILED = "payment_failed"
+
+    class SagaStep(models.TextChoices):
+        """How far placement got; recovery reads it to drive forward or compensate."""
+
+        CREATED = "created"  # order and lines written, nothing reserved yet
+        RESERVING = "reserving"  # stock reservation requested
+        AUTHORIZING = "authorizing"  # stock held, authorization requested (outcome may be unknown)
+        COMPLETED = "completed"  # confirmed: stock held and payment authorized
+        COMPENSATED = "compensated"  # terminal: stock released, no authorization outstanding
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(max_length=20, unique=True)
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    idempotency_key = models.CharField(max_length=255)
+    email = models.EmailField()
+    phone = models.CharField(max_length=32, blank=True, default="")
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(max_digits=14, decimal_places=3)
+    total = models.DecimalField(max_digits=14, decimal_places=3)
+    refunded_amount = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    saga_step = models.CharField(max_length=20, choices=SagaStep.choices, default=SagaStep.CREATED)
+    payment_id = models.UUIDField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    # A staff action (ship, cancel, refund) claims the order before calling other modules, so that
+    # two actions at once never both reach the payment provider; a crashed claim goes stale.
+    action = models.CharField(max_length=20, blank=True, default="")
+    action_started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)  # payment captured
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "idempotency_key"], name="order_customer_idempotency_uniq"),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"], name="order_status_updated_idx")]
+
+    def __str__(self):
+        return self.number
+
+
+class OrderLine(models.Model):
+    """A snapshot of the product at placement: later catalog changes do not alter the order."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=3)
+    quantity = models.PositiveIntegerField()
+    line_total = models.DecimalField(max_digits=14, decimal_places=3)
+    refunded_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["order", "sku"], name="order_line_sku_uniq")]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.sku}"
+
+
+class OrderEvent(models.Model):
+    """The order's audit timeline: status changes, saga steps, payments, notes, with the actor."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status"
+        SAGA = "saga"
+        PAYMENT = "payment"
+        NOTE = "note"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.order_id} {self.kind} {self.to_status or self.message[:40]}"

@@ -1,0 +1,32 @@
+"""Order reads. Customers see only their own orders; staff see every order."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from apps.common.problems import NotFound
+from apps.orders.models import Order
+from apps.payments import api as payments
+
+
+def order_list(*, user, status: str | None = None, customer_id: int | None = None) -> QuerySet[Order]:
+    orders = Order.objects.all() if user.is_staff else Order.objects.filter(customer=user)
+    if status:
+        orders = orders.filter(status=status)
+    if customer_id is not None and user.is_staff:
+        orders = orders.filter(customer_id=customer_id)
+    return orders
+
+
+def order_get(*, user, order_id: UUID | str) -> Order:
+    """The order, if this user may see it; otherwise 404, whether it exists or not."""
+    try:
+        return order_list(user=user).prefetch_related("lines", "timeline__actor").get(pk=order_id)
+    except (Order.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such order.") from exc
+
+
+def order_payment(*, order: Order) -> payments.PaymentInfo | None:
+    return payments.payment_for_order(order_id=order.id)

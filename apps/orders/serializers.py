@@ -1,0 +1,120 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.common.money import money
+from apps.orders.models import Order, OrderEvent, OrderLine
+
+
+class LineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=1000)
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    lines = LineInputSerializer(many=True, allow_empty=False, max_length=100)
+    payment_token = serializers.CharField(max_length=255, write_only=True)
+    email = serializers.EmailField(required=False)
+    phone = serializers.RegexField(r"^\+[1-9]\d{6,14}$", required=False, allow_blank=True,
+                                   error_messages={"invalid": "Use the international format, e.g. +15551234567."})
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    unit_price = serializers.SerializerMethodField()
+    line_total = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "name", "unit_price", "quantity", "line_total", "refunded_quantity"]
+        read_only_fields = fields
+
+    def get_unit_price(self, line) -> str:
+        return str(money(line.unit_price, line.order.currency))
+
+    def get_line_total(self, line) -> str:
+        return str(money(line.line_total, line.order.currency))
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderEvent
+        fields = ["kind", "from_status", "to_status", "message", "actor", "created_at"]
+        read_only_fields = fields
+
+    def get_actor(self, event) -> str | None:
+        return event.actor.get_username() if event.actor_id else None
+
+
+class PaymentSummarySerializer(serializers.Serializer):
+    payment_id = serializers.UUIDField()
+    status = serializers.CharField()
+    amount_authorized = serializers.DecimalField(max_digits=14, decimal_places=3, coerce_to_string=True)
+    amount_captured = serializers.DecimalField(max_digits=14, decimal_places=3, coerce_to_string=True)
+    amount_refunded = serializers.DecimalField(max_digits=14, decimal_places=3, coerce_to_string=True)
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    """Every field is server-owned: clients change an order only through its actions."""
+
+    subtotal = serializers.SerializerMethodField()
+    total = serializers.SerializerMethodField()
+    refunded_amount = serializers.SerializerMethodField()
+    lines = OrderLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = ["id", "number", "status", "currency", "subtotal", "total", "refunded_amount", "email", "phone",
+                  "lines", "version", "created_at", "confirmed_at", "paid_at", "shipped_at", "cancelled_at"]
+        read_only_fields = fields
+
+    def get_subtotal(self, order) -> str:
+        return str(money(order.subtotal, order.currency))
+
+    def get_total(self, order) -> str:
+        return str(money(order.total, order.currency))
+
+    def get_refunded_amount(self, order) -> str:
+        return str(money(order.refunded_amount, order.currency))
+
+
+class OrderDetailSerializer(OrderSerializer):
+    timeline = OrderEventSerializer(many=True, read_only=True)
+    payment = serializers.SerializerMethodField()
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "payment", "timeline"]
+        read_only_fields = fields
+
+    @extend_schema_field(PaymentSummarySerializer(allow_null=True))
+    def get_payment(self, order):
+        info = self.context.get("payment")
+        if info is None:
+            return None
+        return {"payment_id": info.payment_id, "status": info.status,
+                "amount_authorized": str(money(info.amount_authorized, info.currency)),
+                "amount_captured": str(money(info.amount_captured, info.currency)),
+                "amount_refunded": str(money(info.amount_refunded, info.currency))}
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class RefundLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class RefundSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=0, required=False)
+    lines = RefundLineSerializer(many=True, required=False, allow_empty=False)
+
+    def validate(self, attrs):
+        if ("amount" in attrs) == ("lines" in attrs):
+            raise serializers.ValidationError("Give either an amount or lines to refund, not both.")
+        return attrs
+
+
+class NoteSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=2000)
