@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.common.models import OutboxEvent
+from apps.common.telemetry import current_traceparent
 
 # Called with each recorded event after its transaction commits (the relay registers here).
 ON_COMMIT_HOOKS: list = []
@@ -45,9 +46,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def event_record(event: DomainEvent, *, using: str = "default", traceparent: str = "") -> OutboxEvent:
+def event_record(event: DomainEvent, *, using: str = "default", traceparent: str | None = None) -> OutboxEvent:
     """Write `event` to the outbox. Must run inside the transaction that makes the change, so
-    that the event exists if and only if the change does."""
+    that the event exists if and only if the change does. The active trace travels with it."""
     if not transaction.get_connection(using).in_atomic_block:
         raise RuntimeError("event_record must be called inside the producer's transaction.atomic()")
     row = OutboxEvent.objects.using(using).create(
@@ -56,7 +57,7 @@ def event_record(event: DomainEvent, *, using: str = "default", traceparent: str
         aggregate_id=str(event.aggregate_id()),
         occurred_at=timezone.now(),
         data=event.data(),
-        traceparent=traceparent,
+        traceparent=current_traceparent() if traceparent is None else traceparent,
     )
     for hook in ON_COMMIT_HOOKS:
         transaction.on_commit(lambda hook=hook, event_id=row.id: hook(event_id), using=using)

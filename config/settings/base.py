@@ -32,12 +32,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.common.logs.RequestIdMiddleware",
+    "apps.common.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.common.backpressure.RequestLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -182,14 +185,38 @@ CELERY_DEAD_LETTER_QUEUES = ["default"]
 IDEMPOTENCY_KEY_RETENTION_HOURS = env.int("IDEMPOTENCY_KEY_RETENTION_HOURS", default=24)
 IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=300)
 
-# --- Logging: one line per record on stdout (12-factor). ---
+# --- Logging: JSON lines on stdout (12-factor), secrets redacted from every record. ---
+LOG_FORMAT = env("LOG_FORMAT", default="json")  # json | plain
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "apps.common.logs.RedactingFilter"}},
+    "formatters": {
+        "json": {"()": "apps.common.logs.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Telemetry ---
+TELEMETRY_ENABLED = env.bool("TELEMETRY_ENABLED", default=True)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Queues whose depth /metrics reports (absent ones are skipped).
+METRICS_QUEUES = env.list("METRICS_QUEUES", default=["default", "default.dead", "notifications",
+                                                     "notifications.dead"])
+
+# --- Backpressure and request limits ---
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+BACKPRESSURE_WRITE_PATHS = env.list("BACKPRESSURE_WRITE_PATHS", default=["/api/v1/orders/", "/api/v1/payments/"])
+BACKPRESSURE_OUTBOX_LIMIT = env.int("BACKPRESSURE_OUTBOX_LIMIT", default=10_000)
+BACKPRESSURE_QUEUES = env.list("BACKPRESSURE_QUEUES", default=["notifications"])
+BACKPRESSURE_QUEUE_LIMIT = env.int("BACKPRESSURE_QUEUE_LIMIT", default=10_000)
+BACKPRESSURE_CHECK_INTERVAL_SECONDS = env.float("BACKPRESSURE_CHECK_INTERVAL_SECONDS", default=2.0)
+BACKPRESSURE_RETRY_AFTER_SECONDS = env.int("BACKPRESSURE_RETRY_AFTER_SECONDS", default=5)
 
 # --- Per-module settings (config/settings/components/<app>.py) ---
 from config.settings.components.catalog import *  # noqa: E402, F403

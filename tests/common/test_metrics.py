@@ -1,0 +1,59 @@
+import uuid
+
+import pytest
+from django.db import transaction
+
+from apps.common.events import event_record
+from tests.common.test_outbox import ThingHappened
+
+
+def scrape(client, staff=None):
+    if staff is not None:
+        client.force_login(staff)  # /metrics is a plain Django view: a real session
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    return response, response.content.decode()
+
+
+@pytest.mark.django_db
+def test_metrics_are_refused_to_anonymous_and_customers(api_client, customer_client):
+    assert api_client.get("/metrics").status_code == 401
+    assert customer_client.get("/metrics").status_code == 401
+
+
+@pytest.mark.django_db
+def test_metrics_accept_the_metrics_token(api_client, settings):
+    settings.METRICS_TOKEN = "s3cret-metrics-token"
+    assert api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token").status_code == 200
+
+
+@pytest.mark.django_db
+def test_requests_are_counted_by_route_template_method_and_status(client, staff, customer_client):
+    customer_client.get(f"/api/v1/orders/{uuid.uuid4()}/")  # 404 for an order that does not exist
+    _, body = scrape(client, staff)
+    line = next(line for line in body.splitlines() if line.startswith("http_requests_total{")
+                and 'method="GET"' in line and 'status="404"' in line and "orders" in line)
+    assert "(?P<pk>" in line  # the template, not the concrete id
+    assert 'http_request_duration_seconds_bucket{le="0.005",method="GET",route=' in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outbox_backlog_and_oldest_age_are_reported(client, staff):
+    with transaction.atomic():
+        for _ in range(3):
+            event_record(ThingHappened(thing_id=uuid.uuid4(), amount="1"))
+    _, body = scrape(client, staff)
+    assert "outbox_pending_events 3.0" in body
+    age = float(next(line for line in body.splitlines()
+                     if line.startswith("outbox_oldest_pending_age_seconds ")).split()[1])
+    assert age >= 0
+
+
+@pytest.mark.django_db
+def test_queue_depths_come_from_the_broker(client, staff):
+    from config.celery_app import declare_dead_letter_topology
+
+    declare_dead_letter_topology()
+    _, body = scrape(client, staff)
+    assert 'queue_depth_messages{queue="default.dead"}' in body
