@@ -40,6 +40,8 @@ services-status:
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/bandit -q -r apps config -x "*/migrations/*"
+	bash scripts/audit.sh
 
 pytest: $(VENV)/.installed-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
