@@ -23,4 +23,4 @@ RUN SECRET_KEY=collectstatic-only-$(python -c "print('x'*60)") ALLOWED_HOSTS=loc
 RUN useradd --create-home --uid 1000 app && chown -R app /app
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--timeout", "30"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]

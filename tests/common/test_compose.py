@@ -54,3 +54,16 @@ def test_release_migrates_every_alias_before_the_app_starts(compose):
     procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line)
     assert set(procfile) == {"release", "web", "worker", "beat"}
     assert "migrate_all" in procfile["release"]
+
+
+def test_the_observability_profile_sends_traces_through_a_collector_to_a_viewer(compose):
+    collector, viewer = compose["services"]["otel-collector"], compose["services"]["jaeger"]
+    assert collector["profiles"] == viewer["profiles"] == ["observability"]
+    assert "16686:16686" in viewer["ports"]
+    config_path = collector["volumes"][0].split(":")[0]
+    config = yaml.safe_load((ROOT / config_path).read_text())
+    assert config["exporters"]["otlp/jaeger"]["endpoint"] == "jaeger:4317"
+    assert "otlp" in config["service"]["pipelines"]["traces"]["receivers"]
+    # the apps export only when the endpoint is given, so the default stack runs without it
+    web_env = compose["services"]["web"]["environment"]
+    assert web_env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "${OTEL_EXPORTER_OTLP_ENDPOINT:-}"
