@@ -36,12 +36,8 @@ _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over 
 
 @dataclass(frozen=True)
 class LineRequest:
-    sku: str
-    quantity: int
+    """A quantity of one SKU: what a customer orders, or what staff refund."""
 
-
-@dataclass(frozen=True)
-class RefundLine:
     sku: str
     quantity: int
 
@@ -315,7 +311,7 @@ def order_cancel(*, order: Order, actor, reason: str = "", expected_version: int
 
 
 def order_refund(*, order: Order, actor, idempotency_key: str, amount: Decimal | None = None,
-                 lines: Sequence[RefundLine] = (), expected_version: int | None = None) -> Order:
+                 lines: Sequence[LineRequest] = (), expected_version: int | None = None) -> Order:
     """Refund a shipped order by amount or by lines (quantities of each SKU)."""
     transition_check(order.status, Status.PARTIALLY_REFUNDED)
     order = _claim(order, "refund", expected_version)

@@ -122,7 +122,7 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         order = services.order_refund(
             order=order, actor=request.user, idempotency_key=request.headers["Idempotency-Key"],
             amount=data.get("amount"),
-            lines=[services.RefundLine(sku=line["sku"], quantity=line["quantity"]) for line in data.get("lines", [])],
+            lines=[services.LineRequest(sku=line["sku"], quantity=line["quantity"]) for line in data.get("lines", [])],
             expected_version=_expected_version(request),
         )
         return _detail_response(order, request)
