@@ -48,5 +48,13 @@ pytest: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test services-start lint pytest
 
+$(VENV)/.installed-bench: requirements/bench.txt $(VENV)/.installed-test
+	$(PY) -m pip install -q -r requirements/bench.txt
+	touch $@
+
+# Benchmarks: ratios against references measured in the same run (see README, Performance).
+bench: $(VENV)/.installed-bench services-start
+	$(PY) -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var/*.sqlite3

@@ -1,8 +1,12 @@
 """Celery on RabbitMQ: late acks, one message in flight per worker process, publisher confirms,
-quorum queues whose rejected messages dead-letter to "<queue>.dead"."""
+quorum queues whose rejected messages dead-letter to "<queue>.dead".
+
+Workers also consume the domain events of the registered event consumers (each one's
+"<consumer>.events" queue, apps.common.consumers); `--event-consumers=a,b|all|none` picks them."""
 
 import os
 
+import click
 from celery import Celery
 from celery.signals import celeryd_init
 from kombu import Exchange, Queue
@@ -12,6 +16,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("commerce")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+app.user_options["worker"].add(click.Option(
+    ["--event-consumers"], default="all", show_default=True,
+    help="Event consumers whose queues this worker consumes: all, none, or a comma-separated list."))
+# Imported by name so that loading this module does not import Django models.
+app.steps["consumer"].add("apps.common.consumers:EventConsumersStep")
 
 
 def dead_letter_queues() -> list[Queue]:
@@ -35,4 +45,7 @@ def declare_dead_letter_topology() -> None:
 
 @celeryd_init.connect
 def _declare_on_worker_start(**kwargs):
+    # A worker always has its broker: what its tasks send (retries with a countdown, follow-up
+    # tasks) must go through it, even under settings that run tasks eagerly in other processes.
+    app.conf.task_always_eager = False
     declare_dead_letter_topology()

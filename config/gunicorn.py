@@ -18,7 +18,8 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 # Heartbeat files on tmpfs: a slow disk must not make healthy workers look stuck.
-worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
+# bandit B108: gunicorn heartbeat files on tmpfs
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108  # nosec B108
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 

@@ -2,6 +2,9 @@
 
 from rest_framework.routers import SimpleRouter
 
+from apps.catalog.views import ProductViewSet
+
 router = SimpleRouter()
+router.register("products", ProductViewSet, basename="product")
 
 urlpatterns = [*router.urls]

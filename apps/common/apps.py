@@ -8,6 +8,9 @@ class CommonConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from apps.common.relay import relay_install
+
+        relay_install()  # publish each recorded event right after its transaction commits
         if settings.TELEMETRY_ENABLED:
             from apps.common.telemetry import telemetry_setup
 

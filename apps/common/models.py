@@ -45,6 +45,34 @@ class OutboxEvent(models.Model):
         }
 
 
+class AbstractInboxEvent(models.Model):
+    """A consumer's record that it applied an event, in the consumer's own database.
+
+    Written in the same transaction as the event's effects (apps.common.inbox), unique on
+    (consumer, event_id): a redelivered or republished event is applied once. Each consumer
+    declares a concrete subclass in its own app, so the inbox lives on that app's alias.
+    Portable to SQL Server and MongoDB: explicit UUID key, no database defaults."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    consumer = models.CharField(max_length=100)
+    event_id = models.UUIDField()
+    event_type = models.CharField(max_length=100)
+    occurred_at = models.DateTimeField()
+    applied_at = models.DateTimeField(db_index=True)
+    # How many more times the event arrived after it was applied (redeliveries, republishes).
+    # Not PositiveIntegerField: on SQL Server that would be a CHECK constraint.
+    redeliveries = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(fields=["consumer", "event_id"], name="%(app_label)s_%(class)s_consumer_event"),
+        ]
+
+    def __str__(self):
+        return f"{self.consumer} applied {self.event_type} {self.event_id}"
+
+
 class IdempotencyKey(models.Model):
     """One row per (caller, route, key): the first request's fingerprint and, once it has run,
     its stored response, which every retry with the same key gets back."""

@@ -133,8 +133,11 @@ def flatten_errors(details: Any, prefix: str = "") -> list[dict[str, str]]:
     if isinstance(details, dict):
         out = []
         for key, value in details.items():
-            name = "non_field_errors" if key in ("non_field_errors", "detail") and not prefix else key
-            out.extend(flatten_errors(value, f"{prefix}.{name}" if prefix else str(name)))
+            if key in ("non_field_errors", "detail"):
+                # An error of the object (or list) itself belongs to its own field name.
+                out.extend(flatten_errors(value, prefix or "non_field_errors"))
+            else:
+                out.extend(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
         return out
     if isinstance(details, list):
         out = []

@@ -82,9 +82,6 @@ class OrderAdmin(admin.ModelAdmin):
         if note:
             services.order_note_add(order=obj, actor=request.user, message=note)
 
-    def save_related(self, request, form, formsets, change):
-        pass  # lines and timeline are read-only
-
     def _each(self, request, queryset, verb, call):
         for order in queryset:
             try:

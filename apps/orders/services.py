@@ -228,7 +228,7 @@ def order_recover(*, order_id: UUID) -> Order | None:
         _compensate(order, Status.REJECTED, "Placement abandoned before payment")
         return order
     payment = payments.payment_for_order(order_id=order.id)
-    if payment is not None and payment.status == "authorized":
+    if payment is not None and payment.status in ("authorized", "captured"):  # captured: capture at placement
         # Out of stock by now: _reserve_or_reject has compensated and the order is rejected.
         with contextlib.suppress(OutOfStock):
             _confirm(order, payment.payment_id)

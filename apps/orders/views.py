@@ -45,6 +45,7 @@ def _detail_response(order: Order, request, status_code=status.HTTP_200_OK) -> R
 @extend_schema(tags=["orders"])
 class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = OrderSerializer
+    ordering = "-created_at"
     lookup_value_regex = r"[0-9a-fA-F-]{36}"
 
     def get_queryset(self):

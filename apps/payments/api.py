@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
-from apps.common.problems import ApplicationError, ServiceUnavailable
+from apps.common.problems import ApplicationError, NotFound, ServiceUnavailable
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,23 @@ class PaymentNotAllowed(ApplicationError):
     """The payment's state or amounts do not allow this operation (e.g. capture more than authorized)."""
 
     code, status, title = "payment_not_allowed", 409, "The payment does not allow this operation."
+
+
+class PaymentNotFound(NotFound):
+    """No payment has this id."""
+
+
+class PaymentRequestInvalid(ApplicationError):
+    """The amount, currency or payment method cannot be used (e.g. more decimals than the currency has)."""
+
+    code, status, title = "payment_request_invalid", 422, "The payment request is invalid."
+
+
+class PaymentIdempotencyKeyReused(ApplicationError):
+    """The idempotency key was already used for this operation with other arguments."""
+
+    code, status, title = ("payment_idempotency_key_reused", 422,
+                           "This idempotency key was used for a different payment operation.")
 
 
 def payment_authorize(*, order_id: UUID, amount: Decimal, currency: str, token: str, idempotency_key: str,

@@ -1,7 +1,12 @@
 """Routes of apps.reporting under /api/v1/."""
 
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
-router = SimpleRouter()
+from apps.reporting import views
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    path("reports/daily-sales/", views.DailySalesReportView.as_view(), name="report-daily-sales"),
+    path("reports/daily-sales/export.csv", views.DailySalesExportView.as_view(), name="report-daily-sales-export"),
+    path("reports/orders/", views.OrderReportView.as_view(), name="report-orders"),
+    path("reports/orders/export.csv", views.OrderReportExportView.as_view(), name="report-orders-export"),
+]

@@ -148,6 +148,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several modules have a `status`; name each enum after its entity.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "apps.orders.models.Order.Status",
+        "PaymentStatusEnum": "apps.payments.models.Payment.Status",
+        "RefundStatusEnum": "apps.payments.models.Refund.Status",
+        "DeliveryStatusEnum": "apps.notifications.models.Delivery.Status",
+        "StockAdjustmentStatusEnum": "apps.catalog.models.StockAdjustment.Status",
+        "ReservationStatusEnum": "apps.catalog.models.Reservation.Status",
+        "PaymentReportStatusEnum": "apps.reporting.models.PaymentReport.Status",
+    },
 }
 
 # --- Celery: at-least-once delivery on RabbitMQ quorum queues with a dead-letter exchange. ---
@@ -165,21 +175,52 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_DEAD_LETTER_EXCHANGE = "dead-letter"
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [
-    Queue(
-        "default",
-        Exchange("default", type="direct", durable=True),
-        routing_key="default",
+
+
+def _work_queue(name: str, exchange_type: str = "direct") -> Queue:
+    """A durable quorum queue whose rejected messages dead-letter to "<name>.dead"."""
+    return Queue(
+        name,
+        Exchange(name, type=exchange_type, durable=True),
+        routing_key=name,
         durable=True,
         queue_arguments={
             "x-queue-type": "quorum",
             "x-dead-letter-exchange": CELERY_DEAD_LETTER_EXCHANGE,
-            "x-dead-letter-routing-key": "default",
+            "x-dead-letter-routing-key": name,
         },
-    ),
+    )
+
+
+CELERY_TASK_QUEUES = [
+    _work_queue("default"),
+    # A topic exchange: Celery's native delayed delivery (countdown retries on quorum queues)
+    # routes through topic exchanges only; on a direct one the worker would hold the message.
+    _work_queue("notifications", exchange_type="topic"),
 ]
+CELERY_TASK_ROUTES = {"notifications.deliver": {"queue": "notifications"}}
 # Dead letters of each work queue land in "<queue>.dead" (declared by config.celery_app).
-CELERY_DEAD_LETTER_QUEUES = ["default"]
+CELERY_DEAD_LETTER_QUEUES = ["default", "notifications"]
+CELERY_IMPORTS = ["apps.common.relay"]
+
+# --- Domain events: the outbox relay publishes to one topic exchange, routing key = event type;
+# each consumer binds its own quorum queue "<consumer>.events" (apps.common.consumers). ---
+EVENTS_EXCHANGE = env("EVENTS_EXCHANGE", default="domain-events")
+OUTBOX_RELAY_BATCH_SIZE = env.int("OUTBOX_RELAY_BATCH_SIZE", default=100)
+OUTBOX_RELAY_SWEEP_SECONDS = env.float("OUTBOX_RELAY_SWEEP_SECONDS", default=5.0)
+# Connect and publisher-confirm timeout: past it the row stays pending for the next pass.
+OUTBOX_PUBLISH_TIMEOUT_SECONDS = env.float("OUTBOX_PUBLISH_TIMEOUT_SECONDS", default=5.0)
+# Published events stay as the archive (read models are rebuilt from it) this long; 0 keeps them.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=90)
+# A consumer whose handler fails parks the event in "<consumer>.events.retry" for the delay, then
+# gets it back; after MAX_ATTEMPTS it is dead-lettered to "<consumer>.events.dead".
+EVENT_CONSUMER_RETRY_DELAY_SECONDS = env.int("EVENT_CONSUMER_RETRY_DELAY_SECONDS", default=30)
+EVENT_CONSUMER_MAX_ATTEMPTS = env.int("EVENT_CONSUMER_MAX_ATTEMPTS", default=10)
+# A message whose consumer keeps dying while handling it (redelivered this often) is dead-lettered.
+EVENT_CONSUMER_DELIVERY_LIMIT = env.int("EVENT_CONSUMER_DELIVERY_LIMIT", default=10)
+EVENT_CONSUMER_PREFETCH = env.int("EVENT_CONSUMER_PREFETCH", default=10)
+# Inbox rows (redelivery dedupe) are kept this long; 0 keeps them.
+EVENT_INBOX_RETENTION_DAYS = env.int("EVENT_INBOX_RETENTION_DAYS", default=30)
 
 # --- Idempotency-Key: kept at least this long; a claim older than the lock timeout is stale. ---
 IDEMPOTENCY_KEY_RETENTION_HOURS = env.int("IDEMPOTENCY_KEY_RETENTION_HOURS", default=24)
@@ -227,6 +268,8 @@ from config.settings.components.reporting import *  # noqa: E402, F403
 
 CELERY_BEAT_SCHEDULE = {
     "idempotency-keys-purge": {"task": "common.idempotency_keys_purge", "schedule": 3600.0},
+    "outbox-relay-sweep": {"task": "common.outbox_relay", "schedule": OUTBOX_RELAY_SWEEP_SECONDS},
+    "outbox-archive-purge": {"task": "common.outbox_purge", "schedule": 3600.0},
     **CATALOG_BEAT_SCHEDULE,  # noqa: F405
     **PAYMENTS_BEAT_SCHEDULE,  # noqa: F405
     **ORDERS_BEAT_SCHEDULE,  # noqa: F405

@@ -1,12 +1,11 @@
 import uuid
 
 import pytest
-from django.db import transaction
+from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
 from apps.common.backpressure import probe
-from apps.common.events import event_record
-from tests.common.test_outbox import ThingHappened
+from apps.common.models import OutboxEvent
 
 
 @pytest.fixture(autouse=True)
@@ -17,9 +16,10 @@ def _fresh_probe():
 
 
 def fill_outbox(count):
-    with transaction.atomic():
-        for _ in range(count):
-            event_record(ThingHappened(thing_id=uuid.uuid4(), amount="1"))
+    """A backlog: events written but not published (the relay is behind or down)."""
+    OutboxEvent.objects.bulk_create([
+        OutboxEvent(event_type="tests.thing_happened", aggregate_id=str(uuid.uuid4()), occurred_at=timezone.now(),
+                    data={}) for _ in range(count)])
 
 
 @pytest.mark.django_db(transaction=True)

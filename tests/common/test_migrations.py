@@ -6,7 +6,7 @@ from django.core.management import call_command
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(databases="__all__")
 def test_models_and_migrations_agree():
     # makemigrations --check exits non-zero when a model change has no migration
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)

@@ -1,0 +1,242 @@
+"""Staff manage the catalog here. Every write goes through the services, exactly as the API does:
+versions move, prices are validated for their currency, and the cache is invalidated. Stock
+counts are never edited directly: the "Adjust stock" action records who changed them and why."""
+
+import secrets
+import uuid
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import render
+
+from apps.catalog import services
+from apps.catalog.models import Category, Product, Reservation, ReservationEvent, Stock, StockAdjustment
+from apps.common.money import CURRENCIES, InvalidMoney, money
+from apps.common.problems import ApplicationError
+
+_ADMIN_ADJUSTMENTS = uuid.UUID("7d7b3f0e-2a51-4c59-8d43-61f4f1a9c0b2")  # namespace of admin form tokens
+
+
+def _price_errors(price, currency) -> dict[str, str]:
+    if currency not in CURRENCIES:
+        return {"currency": f"Unknown or unsupported currency {currency!r} (ISO 4217 code)."}
+    if price is None:
+        return {}
+    try:
+        value = money(price, currency)
+    except InvalidMoney as exc:
+        return {"price": str(exc)}
+    return {"price": "The price must not be negative."} if value < 0 else {}
+
+
+class ProductAdminForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "description", "category", "price", "currency", "active", "attributes"]
+
+    def clean_sku(self):
+        sku = self.cleaned_data["sku"].strip().upper()
+        if not services.SKU_PATTERN.match(sku):
+            raise forms.ValidationError("Use letters, digits, '.', '_' and '-' (at most 64).")
+        return sku
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"].strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        currency = cleaned.get("currency", self.instance.currency)
+        for field, message in _price_errors(cleaned.get("price"), currency).items():
+            self.add_error(field, message)
+        return cleaned
+
+
+class ProductChangeListForm(forms.ModelForm):
+    """The list page edits price and active; the price is checked against the row's currency."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, message in _price_errors(cleaned.get("price"), self.instance.currency).items():
+            self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+
+class StockAdjustForm(forms.Form):
+    # One token per form shown: submitting the same form twice adjusts once.
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    delta = forms.IntegerField(min_value=-1_000_000, max_value=1_000_000,
+                               help_text="Units put in (positive) or taken out (negative), per product.")
+    reason = forms.CharField(max_length=500)
+
+    def clean_delta(self):
+        if self.cleaned_data["delta"] == 0:
+            raise forms.ValidationError("The change must not be zero.")
+        return self.cleaned_data["delta"]
+
+
+class StockInline(admin.TabularInline):
+    model = Stock
+    can_delete = False
+    fields = readonly_fields = ["stocked", "on_hand", "available", "held", "committed", "version", "updated_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class StockAdjustmentInline(admin.TabularInline):
+    model = StockAdjustment
+    fk_name = "product"
+    extra = 0
+    can_delete = False
+    ordering = ["-created_at"]
+    verbose_name_plural = "stock adjustments (audit)"
+    fields = readonly_fields = ["created_at", "delta", "reason", "actor_name", "status", "stocked_after",
+                                "available_after"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
+    list_display = ["sku", "name", "category", "price", "currency", "active", "available", "held"]
+    list_editable = ["price", "active"]
+    list_filter = ["active", "category", "currency"]
+    search_fields = ["sku", "name"]
+    list_select_related = ["stock"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    inlines = [StockInline, StockAdjustmentInline]
+    actions = ["adjust_stock", "deactivate_products"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["sku", *self.readonly_fields] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # orders refer to SKUs: deactivate instead
+
+    def get_changelist_form(self, request, **kwargs):
+        kwargs.setdefault("form", ProductChangeListForm)
+        return super().get_changelist_form(request, **kwargs)
+
+    @admin.display(description="available")
+    def available(self, product):
+        try:
+            return product.stock.available
+        except Stock.DoesNotExist:
+            return 0
+
+    @admin.display(description="held")
+    def held(self, product):
+        try:
+            return product.stock.held
+        except Stock.DoesNotExist:
+            return 0
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
+        if "category" in data:
+            data["category"] = data["category"].pk if data["category"] else None
+        if change:
+            if data:
+                updated = services.product_update(sku=obj.pk, changes=data)
+                obj.version, obj.updated_at = updated.version, updated.updated_at
+        else:
+            created = services.product_create(sku=obj.sku, **{
+                "name": obj.name, "price": obj.price, "currency": obj.currency, "description": obj.description,
+                "category": obj.category_id, "active": obj.active, "attributes": obj.attributes, **data})
+            obj.version, obj.created_at, obj.updated_at = created.version, created.created_at, created.updated_at
+            obj._state.adding, obj._state.db = False, "catalog"
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            formset.save(commit=False)  # stock and its audit are read-only here: nothing is written
+
+    @admin.action(description="Adjust stock (audited)")
+    def adjust_stock(self, request, queryset):
+        if "apply" in request.POST:
+            form = StockAdjustForm(request.POST)
+            if form.is_valid():
+                token = form.cleaned_data["token"]
+                for product in queryset:
+                    try:
+                        adjustment = services.stock_adjust(sku=product.sku, delta=form.cleaned_data["delta"],
+                                              reason=form.cleaned_data["reason"], actor_id=str(request.user.pk),
+                                              actor_name=request.user.get_username(),
+                                              adjustment_id=uuid.uuid5(_ADMIN_ADJUSTMENTS, f"{token}:{product.sku}"))
+                    except ApplicationError as exc:
+                        self.message_user(request, f"{product.sku}: not adjusted: {exc.detail}", messages.ERROR)
+                    else:
+                        if adjustment.status == StockAdjustment.Status.APPLIED:
+                            self.message_user(request, f"{product.sku}: stock {adjustment.delta:+d}.", messages.SUCCESS)
+                        else:  # this form was submitted before
+                            self.message_user(request, f"{product.sku}: not adjusted ({adjustment.status}).",
+                                              messages.ERROR)
+                return None
+        else:
+            form = StockAdjustForm(initial={"token": secrets.token_hex(16)})
+        return render(request, "admin/catalog/stock_adjust.html", {
+            **self.admin_site.each_context(request), "products": queryset, "form": form,
+            "title": "Adjust stock", "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    @admin.action(description="Deactivate (take off sale)")
+    def deactivate_products(self, request, queryset):
+        for product in queryset:
+            services.product_deactivate(sku=product.sku)
+        self.message_user(request, f"{queryset.count()} products deactivated.", messages.SUCCESS)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name"]
+    search_fields = ["slug", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        services.category_save(slug=obj.slug, name=obj.name)
+
+    def delete_model(self, request, obj):
+        services.category_delete(slug=obj.slug)
+
+    def delete_queryset(self, request, queryset):
+        for category in queryset:
+            services.category_delete(slug=category.slug)
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(_ReadOnlyAdmin):
+    list_display = ["order_id", "sku", "quantity", "status", "expires_at", "settling_since", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["=sku"]
+
+
+@admin.register(ReservationEvent)
+class ReservationEventAdmin(_ReadOnlyAdmin):
+    list_display = ["created_at", "order_id", "sku", "quantity", "from_status", "to_status", "note"]
+    list_filter = ["to_status"]
+    search_fields = ["=sku"]
+
+
+@admin.register(StockAdjustment)
+class StockAdjustmentAdmin(_ReadOnlyAdmin):
+    list_display = ["created_at", "sku", "delta", "reason", "actor_name", "status", "stocked_after"]
+    list_filter = ["status"]
+    search_fields = ["=product__pk", "reason", "actor_name"]
+
+    @admin.display(description="SKU", ordering="product_id")
+    def sku(self, adjustment):
+        return adjustment.product_id

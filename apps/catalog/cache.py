@@ -1,0 +1,137 @@
+"""Redis-cached catalog reads (django-redis, the `default` cache) with explicit invalidation.
+
+Keys carry a generation: a product's detail lives at `catalog:product:<sku>:<generation>`, list
+pages at `catalog:list:<digest>:<generation>`. A write replaces the generation (a random token)
+*after* the database write, so a reader that loaded old data before the write can only store
+it under a generation nobody reads any more: nothing is served stale after a write.
+
+A cold key is rebuilt by one request at a time: the first takes a short lock (SET NX); the
+others wait briefly for its result and, if it does not come, read the database themselves.
+
+When Redis is down every read is served from the database (logged, never an error); after a
+failure this process reads from the database without trying Redis for a few seconds, so that an
+unreachable Redis does not cost every request a connect timeout. Writes always try to
+invalidate; those made while Redis is down cannot, so entries live at most their TTL."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django_redis.cache import RedisCache
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+LIST_GENERATION_KEY = "catalog:gen:lists"
+_GENERATION_TTL = 7 * 24 * 3600  # longer than any entry: a lost generation only costs a miss
+_MISSING = "__catalog_missing__"  # a cached "no such product" (404s are cached too)
+_POLL_SECONDS = 0.02
+_reads_paused_until: dict[str, float] = {}  # cache location -> monotonic time to try Redis again
+
+
+class CacheDown(Exception):
+    """Redis did not answer; the caller falls back to the database."""
+
+
+def _call(method: str, *args, **kwargs) -> Any:
+    """Call the cache without django-redis' IGNORE_EXCEPTIONS, so that an outage is seen."""
+    backend = caches["default"]
+    target = backend.client if isinstance(backend, RedisCache) else backend
+    try:
+        return getattr(target, method)(*args, **kwargs)
+    except (ConnectionInterrupted, RedisError, OSError) as exc:
+        raise CacheDown(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _product_generation_key(sku: str) -> str:
+    return f"catalog:gen:product:{sku}"
+
+
+def _generation(key: str) -> str:
+    generation = _call("get", key)
+    if generation is None:
+        candidate = uuid.uuid4().hex
+        _call("add", key, candidate, _GENERATION_TTL)
+        generation = _call("get", key) or candidate
+    return generation
+
+
+def _location() -> str:
+    return str(settings.CACHES["default"].get("LOCATION", ""))
+
+
+def _read_through(*, base: str, generation_key: str, ttl: int, build: Callable[[], Any]) -> Any:
+    """The cached value of `build()` (which may return None: cached as "missing")."""
+    if not settings.CATALOG_CACHE_ENABLED or _reads_paused_until.get(_location(), 0.0) > time.monotonic():
+        return build()
+    built: list = []
+
+    def build_once():
+        if not built:
+            built.append(build())
+        return built[0]
+
+    try:
+        key = f"{base}:{_generation(generation_key)}"
+        cached = _call("get", key)
+        if cached is not None:
+            return None if cached == _MISSING else cached
+        lock, token = f"{key}:lock", uuid.uuid4().hex
+        if _call("add", lock, token, settings.CATALOG_CACHE_LOCK_SECONDS):
+            try:
+                value = build_once()
+                _call("set", key, _MISSING if value is None else value, ttl)
+                return value
+            finally:
+                if _call("get", lock) == token:
+                    _call("delete", lock)
+        # Someone else rebuilds this key: wait a little for the result rather than stampede
+        # the database; a holder that is slow or died is not waited for any longer.
+        deadline = time.monotonic() + settings.CATALOG_CACHE_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(_POLL_SECONDS)
+            cached = _call("get", key)
+            if cached is not None:
+                return None if cached == _MISSING else cached
+        return build_once()
+    except CacheDown as exc:
+        _reads_paused_until[_location()] = time.monotonic() + settings.CATALOG_CACHE_RETRY_SECONDS
+        logger.warning("catalog cache unavailable, serving %s from the database (reads skip the cache for %ss): %s",
+                       base, settings.CATALOG_CACHE_RETRY_SECONDS, exc)
+        return build_once()
+
+
+def product_detail_cached(*, sku: str, build: Callable[[], dict | None]) -> dict | None:
+    """The product's detail (with availability) as `build` makes it; None: no such product."""
+    return _read_through(base=f"catalog:product:{sku}", generation_key=_product_generation_key(sku),
+                         ttl=settings.CATALOG_CACHE_DETAIL_SECONDS, build=build)
+
+
+def product_list_cached(*, parts: Iterable[tuple[str, Any]], build: Callable[[], dict]) -> dict:
+    """A list page; `parts` is everything the page depends on (filters, cursor, host, who)."""
+    canonical = "&".join(f"{name}={value}" for name, value in sorted(parts))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    return _read_through(base=f"catalog:list:{digest}", generation_key=LIST_GENERATION_KEY,
+                         ttl=settings.CATALOG_CACHE_LIST_SECONDS, build=build)
+
+
+def catalog_cache_invalidate(*, skus: Iterable[str] = (), lists: bool = False) -> None:
+    """After a write: the details of `skus` (and every list page, if `lists`) are rebuilt."""
+    keys = {_product_generation_key(sku) for sku in skus}
+    if lists:
+        keys.add(LIST_GENERATION_KEY)
+    if not keys:
+        return
+    try:
+        _call("set_many", {key: uuid.uuid4().hex for key in keys}, _GENERATION_TTL)
+    except CacheDown as exc:
+        logger.warning("catalog cache unavailable, could not invalidate %s (entries expire by their TTL): %s",
+                       sorted(keys), exc)

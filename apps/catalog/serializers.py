@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.catalog.models import Product, StockAdjustment
+from apps.catalog.selectors import product_unit_price
+from apps.catalog.services import SKU_PATTERN
+from apps.common.money import CURRENCIES, InvalidMoney, money
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    available = serializers.IntegerField(help_text="Units that can be ordered now.")
+    in_stock = serializers.BooleanField()
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A list item. Availability is on the detail only, so that list pages stay cached while
+    orders reserve stock."""
+
+    category = serializers.CharField(source="category_id", allow_null=True)
+    price = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "category", "price", "currency", "active"]
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_price(self, product: Product) -> str:
+        return str(product_unit_price(product))
+
+
+class ProductDetailSerializer(ProductSerializer):
+    availability = serializers.SerializerMethodField()
+
+    class Meta(ProductSerializer.Meta):
+        fields = [*ProductSerializer.Meta.fields, "description", "attributes", "version", "created_at",
+                  "updated_at", "availability"]
+
+    @extend_schema_field(AvailabilitySerializer)
+    def get_availability(self, product: Product) -> dict:
+        stock = self.context.get("stock")
+        available = max(stock.available, 0) if stock is not None else 0
+        return {"available": available, "in_stock": available > 0}
+
+
+def _money_errors(price: Decimal | None, currency: str | None) -> dict[str, str]:
+    if price is None or currency is None:
+        return {}
+    try:
+        value = money(price, currency)
+    except InvalidMoney as exc:
+        return {"price": str(exc)}
+    return {"price": "The price must not be negative."} if value < 0 else {}
+
+
+class _ProductFields(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    category = serializers.SlugField(max_length=64, required=False, allow_null=True, default=None)
+    price = serializers.DecimalField(max_digits=14, decimal_places=3, coerce_to_string=True,
+                                     help_text="In the currency's minor unit, e.g. \"19.99\" (USD) or \"1500\" (JPY).")
+    currency = serializers.CharField(min_length=3, max_length=3, help_text="ISO 4217 code, e.g. EUR.")
+    active = serializers.BooleanField(required=False, default=True)
+    attributes = serializers.JSONField(required=False, default=dict)
+
+    def validate_currency(self, value: str) -> str:
+        value = value.upper()
+        if value not in CURRENCIES:
+            raise serializers.ValidationError(f"Unknown or unsupported currency {value!r} (ISO 4217 code).")
+        return value
+
+    def validate_attributes(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Attributes must be an object.")
+        return value
+
+
+class ProductCreateSerializer(_ProductFields):
+    sku = serializers.CharField(max_length=64, help_text="Upper-case letters, digits, '.', '_' and '-'.")
+
+    def validate_sku(self, value: str) -> str:
+        value = value.strip().upper()
+        if not SKU_PATTERN.match(value):
+            raise serializers.ValidationError("Use letters, digits, '.', '_' and '-' (at most 64).")
+        return value
+
+    def validate(self, attrs):
+        errors = _money_errors(attrs.get("price"), attrs.get("currency"))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class ProductUpdateSerializer(_ProductFields):
+    """PATCH: any subset of the fields; price and currency are checked together."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        product: Product = self.context["product"]
+        if "price" in attrs or "currency" in attrs:
+            errors = _money_errors(attrs.get("price", product.price), attrs.get("currency", product.currency))
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
+
+
+class ProductFilterSerializer(serializers.Serializer):
+    category = serializers.SlugField(required=False, help_text="Category slug.")
+    active = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                      help_text="Staff only; the public sees active products.")
+    currency = serializers.CharField(required=False, min_length=3, max_length=3)
+    min_price = serializers.DecimalField(required=False, max_digits=14, decimal_places=3, min_value=Decimal(0))
+    max_price = serializers.DecimalField(required=False, max_digits=14, decimal_places=3, min_value=Decimal(0))
+    search = serializers.CharField(required=False, max_length=100, help_text="Part of the name (any case).")
+
+    def validate_currency(self, value: str) -> str:
+        return value.upper()
+
+    def validate(self, attrs):
+        low, high = attrs.get("min_price"), attrs.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"min_price": "Must not exceed max_price."})
+        return attrs
+
+
+class StockAdjustmentCreateSerializer(serializers.Serializer):
+    delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000,
+                                     help_text="Units put in (positive) or taken out (negative).")
+    reason = serializers.CharField(max_length=500, help_text="Why: recorded in the audit trail.")
+
+    def validate_delta(self, value: int) -> int:
+        if value == 0:
+            raise serializers.ValidationError("The change must not be zero.")
+        return value
+
+
+class StockAdjustmentSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product_id")
+    actor = serializers.CharField(source="actor_name")
+
+    class Meta:
+        model = StockAdjustment
+        fields = ["id", "sku", "delta", "reason", "actor", "status", "stocked_after", "available_after", "created_at"]

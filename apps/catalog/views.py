@@ -1,0 +1,142 @@
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+
+from apps.catalog import selectors, services
+from apps.catalog.cache import product_detail_cached, product_list_cached
+from apps.catalog.errors import ProductNotFound
+from apps.catalog.serializers import (
+    ProductCreateSerializer,
+    ProductDetailSerializer,
+    ProductFilterSerializer,
+    ProductSerializer,
+    ProductUpdateSerializer,
+    StockAdjustmentCreateSerializer,
+    StockAdjustmentSerializer,
+)
+from apps.common.idempotency import idempotent
+from apps.common.pagination import CursorPagination
+from apps.common.problems import PreconditionRequired, ProblemSerializer
+
+IF_MATCH_REQUIRED = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
+                                     description='The product\'s ETag ("<version>"); a stale one gets 412.')
+IF_MATCH_OPTIONAL = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
+                                     description="The product's ETag; a stale one gets 412.")
+IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+                                      description="A unique key per intended adjustment; retries reuse it.")
+ETAG = {"ETag": OpenApiResponse(description='"<version>" of the product')}
+ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 412, 428, 429), ProblemSerializer)
+
+
+class ProductPagination(CursorPagination):
+    ordering = "sku"
+
+
+def _if_match(request, *, required: bool) -> int | None:
+    """If-Match: "<version>" (the ETag of the detail); "*" matches any version."""
+    header = request.headers.get("If-Match")
+    if not header:
+        if required:
+            raise PreconditionRequired("Send If-Match with the product's ETag (from GET) to change it.")
+        return None
+    if header.strip() == "*":
+        return None
+    try:
+        return int(header.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        return -1  # never matches: answers 412
+
+
+def _detail_data(sku: str) -> dict | None:
+    product = selectors.product_find(sku=sku)
+    if product is None:
+        return None
+    return ProductDetailSerializer(product, context={"stock": selectors.stock_find(sku=sku)}).data
+
+
+def _detail_response(sku: str, status_code=status.HTTP_200_OK, headers=None) -> Response:
+    data = _detail_data(sku)
+    if data is None:
+        raise ProductNotFound(f"No product with SKU {sku}.")
+    return Response(data, status=status_code, headers={"ETag": f'"{data["version"]}"', **(headers or {})})
+
+
+@extend_schema(tags=["catalog"])
+class ProductViewSet(viewsets.GenericViewSet):
+    """Products: anyone reads (cached in Redis), staff write."""
+
+    serializer_class = ProductSerializer
+    pagination_class = ProductPagination
+    lookup_field = "sku"
+    lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [AllowAny()]
+        return [IsAdminUser()]
+
+    def get_queryset(self):
+        return selectors.product_list(include_inactive=self.request.user.is_staff)
+
+    @extend_schema(parameters=[ProductFilterSerializer], responses={200: ProductSerializer(many=True), **ERRORS})
+    def list(self, request):
+        filters = ProductFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        staff = request.user.is_staff
+
+        def build() -> dict:
+            queryset = selectors.product_list(include_inactive=staff, **filters.validated_data)
+            page = self.paginate_queryset(queryset)
+            return self.get_paginated_response(ProductSerializer(page, many=True).data).data
+
+        # Everything the page depends on: the filters, the page asked for, who asks, the links' host.
+        parts = [*filters.validated_data.items(), ("staff", staff), ("host", request.build_absolute_uri("/")),
+                 *((name, request.query_params.get(name, "")) for name in ("cursor", "page_size"))]
+        return Response(product_list_cached(parts=parts, build=build))
+
+    @extend_schema(responses={200: ProductDetailSerializer, **ERRORS})
+    def retrieve(self, request, sku=None):
+        data = product_detail_cached(sku=sku, build=lambda: _detail_data(sku))
+        if data is None:
+            raise ProductNotFound(f"No product with SKU {sku}.")
+        return Response(data, headers={"ETag": f'"{data["version"]}"'})
+
+    @extend_schema(request=ProductCreateSerializer, responses={201: ProductDetailSerializer, **ERRORS})
+    def create(self, request):
+        serializer = ProductCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = services.product_create(**serializer.validated_data)
+        return _detail_response(product.sku, status.HTTP_201_CREATED,
+                                {"Location": request.build_absolute_uri(f"{product.sku}/")})
+
+    @extend_schema(request=ProductUpdateSerializer, parameters=[IF_MATCH_REQUIRED],
+                   responses={200: ProductDetailSerializer, **ERRORS})
+    def partial_update(self, request, sku=None):
+        product = selectors.product_get(sku=sku)
+        expected = _if_match(request, required=True)
+        serializer = ProductUpdateSerializer(data=request.data, context={"product": product})
+        serializer.is_valid(raise_exception=True)
+        product = services.product_update(sku=sku, changes=serializer.validated_data, expected_version=expected)
+        return _detail_response(product.sku)
+
+    @extend_schema(request=None, parameters=[IF_MATCH_OPTIONAL], responses={200: ProductDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, sku=None):
+        """Take the product off sale (idempotent); orders no longer accept it."""
+        services.product_deactivate(sku=sku, expected_version=_if_match(request, required=False))
+        return _detail_response(sku)
+
+    @extend_schema(request=StockAdjustmentCreateSerializer, parameters=[IDEMPOTENCY_HEADER],
+                   responses={201: StockAdjustmentSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="stock-adjustments")
+    @idempotent
+    def stock_adjustments(self, request, sku=None):
+        """Put units in or take available units out; audited with who and why."""
+        selectors.product_get(sku=sku)
+        serializer = StockAdjustmentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        adjustment = services.stock_adjust(sku=sku, **serializer.validated_data, actor_id=str(request.user.pk),
+                                           actor_name=request.user.get_username())
+        return Response(StockAdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,60 @@
+"""What one delivery attempt came to, and how an HTTP answer is classified."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email.utils
+import math
+
+from django.utils import timezone
+
+
+@dataclasses.dataclass(frozen=True)
+class SendResult:
+    status_code: int | None = None
+    excerpt: str = ""
+
+
+class DeliveryFailed(Exception):
+    """An attempt failed. Permanent failures are not retried; transient ones are, after the
+    backoff or the receiver's Retry-After, whichever is longer."""
+
+    def __init__(self, error: str, *, permanent: bool, status_code: int | None = None,
+                 retry_after: int | None = None, excerpt: str = ""):
+        super().__init__(error)
+        self.error = error
+        self.permanent = permanent
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.excerpt = excerpt
+
+
+def retry_after_seconds(value: str | None) -> int | None:
+    """Retry-After as delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0, math.ceil((when - timezone.now()).total_seconds()))
+
+
+def http_outcome(status_code: int, headers, excerpt: str) -> SendResult:
+    """2xx delivered; 408, 429 and 5xx transient (Retry-After honoured); anything else, redirects
+    included (never followed), permanent."""
+    if 200 <= status_code < 300:
+        return SendResult(status_code=status_code, excerpt=excerpt)
+    if status_code in (408, 429) or status_code >= 500:
+        raise DeliveryFailed(f"HTTP {status_code}", permanent=False, status_code=status_code,
+                             retry_after=retry_after_seconds(headers.get("Retry-After")), excerpt=excerpt)
+    if 300 <= status_code < 400:
+        raise DeliveryFailed(f"HTTP {status_code}: redirects are not followed", permanent=True,
+                             status_code=status_code, excerpt=excerpt)
+    raise DeliveryFailed(f"HTTP {status_code}", permanent=True, status_code=status_code, excerpt=excerpt)

@@ -1,0 +1,44 @@
+"""The delivery status machine: the only place that says which transitions are allowed.
+
+    pending --claim--> sending --2xx/accepted--> delivered
+                          |--transient, attempts left--> failed --claim--> sending
+                          |--permanent or exhausted----> dead --replay--> pending
+    sending --worker died mid-attempt (claim taken over)--> failed
+"""
+
+from __future__ import annotations
+
+from apps.notifications.errors import DeliveryTransitionNotAllowed
+from apps.notifications.models import Delivery, DeliveryTransition
+
+S = Delivery.Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.SENDING, S.DEAD}),
+    S.SENDING: frozenset({S.DELIVERED, S.FAILED, S.DEAD}),
+    S.FAILED: frozenset({S.SENDING, S.DEAD}),
+    S.DEAD: frozenset({S.PENDING}),
+    S.DELIVERED: frozenset(),
+}
+
+CLAIMABLE = frozenset({S.PENDING, S.FAILED})
+
+
+def transition_check(current: str, target: str) -> None:
+    if target not in TRANSITIONS[current]:
+        raise DeliveryTransitionNotAllowed(f"A delivery that is {current} cannot become {target}.")
+
+
+def delivery_transition(delivery: Delivery, target: str, *, reason: str = "", actor=None,
+                        update_fields: tuple[str, ...] = ()) -> None:
+    """Move a locked delivery to `target`, saving `update_fields` with it, and audit the change."""
+    transition_check(delivery.status, target)
+    source = delivery.status
+    delivery.status = target
+    delivery.save(update_fields=["status", "updated_at", *update_fields])
+    DeliveryTransition.objects.create(delivery=delivery, from_status=source, to_status=target,
+                                      reason=reason[:500], actor=actor)
+
+
+def delivery_created(delivery: Delivery, *, reason: str) -> None:
+    DeliveryTransition.objects.create(delivery=delivery, from_status="", to_status=delivery.status, reason=reason[:500])

@@ -1,0 +1,156 @@
+"""Staff API of notifications: webhook endpoints, deliveries (with replay), dead letters."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.common.pagination import CursorPagination
+from apps.common.problems import ProblemSerializer
+from apps.notifications import selectors, services
+from apps.notifications.models import Channel, Delivery
+from apps.notifications.serializers import (
+    DeadLettersSerializer,
+    DeliveryDetailSerializer,
+    DeliveryFilterSerializer,
+    DeliverySerializer,
+    ReplayDeadSerializer,
+    ReplayResultSerializer,
+    WebhookEndpointCreateSerializer,
+    WebhookEndpointSerializer,
+    WebhookEndpointUpdateSerializer,
+    WebhookEndpointWithSecretSerializer,
+)
+
+ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 412, 422, 429), ProblemSerializer)
+IF_MATCH_HEADER = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
+                                   description="The endpoint's ETag; a stale one gets 412.")
+UUID_PATTERN = r"[0-9a-fA-F-]{36}"
+
+
+def _expected_version(request) -> int | None:
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    try:
+        return int(header.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        return -1  # never matches: answers 412
+
+
+def _endpoint_response(endpoint, serializer_class=WebhookEndpointSerializer, status_code=status.HTTP_200_OK):
+    return Response(serializer_class(endpoint).data, status=status_code, headers={"ETag": f'"{endpoint.version}"'})
+
+
+class EndpointPagination(CursorPagination):
+    ordering = "-created_at"
+
+
+@extend_schema(tags=["notifications"])
+class WebhookEndpointViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAdminUser]
+    serializer_class = WebhookEndpointSerializer
+    pagination_class = EndpointPagination
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        return selectors.webhook_endpoint_list()
+
+    @extend_schema(responses={200: WebhookEndpointSerializer(many=True), **ERRORS})
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(WebhookEndpointSerializer(page, many=True).data)
+
+    @extend_schema(request=WebhookEndpointCreateSerializer,
+                   responses={201: WebhookEndpointWithSecretSerializer, **ERRORS},
+                   description="Register an endpoint. The answer carries its signing secret, "
+                               "the only time it is shown.")
+    def create(self, request):
+        data = WebhookEndpointCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint, _ = services.webhook_endpoint_create(owner=request.user, **data.validated_data)
+        return _endpoint_response(endpoint, WebhookEndpointWithSecretSerializer, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: WebhookEndpointSerializer, **ERRORS})
+    def retrieve(self, request, pk=None):
+        return _endpoint_response(selectors.webhook_endpoint_get(endpoint_id=pk))
+
+    @extend_schema(request=WebhookEndpointUpdateSerializer, parameters=[IF_MATCH_HEADER],
+                   responses={200: WebhookEndpointSerializer, **ERRORS})
+    def partial_update(self, request, pk=None):
+        data = WebhookEndpointUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint = services.webhook_endpoint_update(endpoint_id=pk, expected_version=_expected_version(request),
+                                                    **data.validated_data)
+        return _endpoint_response(endpoint)
+
+    @extend_schema(parameters=[IF_MATCH_HEADER], responses={204: None, **ERRORS})
+    def destroy(self, request, pk=None):
+        services.webhook_endpoint_delete(endpoint_id=pk, expected_version=_expected_version(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, parameters=[IF_MATCH_HEADER],
+                   responses={200: WebhookEndpointWithSecretSerializer, **ERRORS},
+                   description="A new secret, shown once. The old one keeps signing for the grace period "
+                               "(NOTIFICATIONS_WEBHOOK_SECRET_GRACE_HOURS): both signatures are sent meanwhile.")
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        endpoint, _ = services.webhook_endpoint_rotate_secret(endpoint_id=pk,
+                                                              expected_version=_expected_version(request))
+        return _endpoint_response(endpoint, WebhookEndpointWithSecretSerializer)
+
+
+@extend_schema(tags=["notifications"])
+class DeliveryViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAdminUser]
+    serializer_class = DeliverySerializer
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        filters = DeliveryFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.delivery_list(**filters.validated_data)
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Delivery.Status.values),
+                               OpenApiParameter("channel", str, enum=Channel.values),
+                               OpenApiParameter("event_type", str)],
+                   responses={200: DeliverySerializer(many=True), **ERRORS})
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(DeliverySerializer(page, many=True).data)
+
+    @extend_schema(responses={200: DeliveryDetailSerializer, **ERRORS})
+    def retrieve(self, request, pk=None):
+        return Response(DeliveryDetailSerializer(selectors.delivery_get(delivery_id=int(pk))).data)
+
+    @extend_schema(request=None, responses={202: DeliveryDetailSerializer, **ERRORS},
+                   description="Give a dead delivery a new cycle of attempts.")
+    @action(detail=True, methods=["post"])
+    def replay(self, request, pk=None):
+        services.delivery_replay(delivery_id=int(pk), actor=request.user)
+        return Response(DeliveryDetailSerializer(selectors.delivery_get(delivery_id=int(pk))).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ReplayDeadSerializer, responses={202: ReplayResultSerializer, **ERRORS},
+                   description="Replay dead deliveries: the ids given, those matching the filters, or all.")
+    @action(detail=False, methods=["post"], url_path="replay-dead")
+    def replay_dead(self, request):
+        data = ReplayDeadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        replayed = services.deliveries_replay_dead(delivery_ids=data.validated_data.get("ids"),
+                                                   event_type=data.validated_data.get("event_type"),
+                                                   channel=data.validated_data.get("channel"), actor=request.user)
+        return Response({"replayed": replayed}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=["notifications"])
+class DeadLettersView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={200: DeadLettersSerializer, **ERRORS},
+                   description="Depth of the notifications.dead queue and the number of dead deliveries.")
+    def get(self, request):
+        return Response(DeadLettersSerializer(selectors.dead_letters_summary()).data)
+

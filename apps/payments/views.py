@@ -1,0 +1,149 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.common.idempotency import HEADER as IDEMPOTENCY_KEY_HEADER
+from apps.common.idempotency import idempotent
+from apps.common.pagination import CursorPagination
+from apps.common.problems import NotFound, ProblemSerializer
+from apps.payments import selectors, services
+from apps.payments.models import Payment
+from apps.payments.providers import UnknownProvider
+from apps.payments.serializers import (
+    AmountSerializer,
+    PaymentDetailSerializer,
+    PaymentFilterSerializer,
+    PaymentSerializer,
+)
+from apps.payments.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(IDEMPOTENCY_KEY_HEADER, str, OpenApiParameter.HEADER, required=True,
+                                         description="A unique key per intended operation; retries reuse it.")
+ERRORS = dict.fromkeys((400, 401, 402, 403, 404, 409, 422, 429, 503), ProblemSerializer)
+
+
+class PaymentPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+def _detail(payment: Payment) -> Response:
+    payment = selectors.payment_get(payment_id=payment.pk)
+    return Response(PaymentDetailSerializer(payment, context={"currency": payment.currency}).data,
+                    headers={"ETag": f'"{payment.version}"'})
+
+
+@extend_schema(tags=["payments"])
+class PaymentViewSet(viewsets.GenericViewSet):
+    """Staff: payments with their transaction log; capture, void and refund."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = PaymentSerializer
+    pagination_class = PaymentPagination
+    lookup_value_regex = r"[0-9a-fA-F-]{36}"
+
+    def get_queryset(self):
+        filters = PaymentFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.payment_list(**filters.validated_data)
+
+    def _service_key(self, payment: Payment, operation: str) -> str:
+        # The HTTP key is the caller's; the payment operation's key must be unique across callers.
+        return f"staff:{payment.pk}:{operation}:{self.request.user.pk}:{self.request.headers[IDEMPOTENCY_KEY_HEADER]}"
+
+    def _amount(self, payment: Payment, limit):
+        serializer = AmountSerializer(data=self.request.data, context={"currency": payment.currency, "limit": limit})
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data.get("amount")
+
+    @extend_schema(parameters=[PaymentFilterSerializer], responses={200: PaymentSerializer(many=True), **ERRORS})
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PaymentSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: PaymentDetailSerializer, **ERRORS})
+    def retrieve(self, request, pk=None):
+        return _detail(selectors.payment_get(payment_id=pk))
+
+    @extend_schema(request=AmountSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+                   responses={200: PaymentDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def capture(self, request, pk=None):
+        payment = selectors.payment_get(payment_id=pk)
+        amount = self._amount(payment, selectors.payment_capturable(payment=payment))
+        services.payment_capture(payment_id=payment.pk, amount=amount,
+                                 idempotency_key=self._service_key(payment, "capture"))
+        return _detail(payment)
+
+    @extend_schema(request=None, parameters=[IDEMPOTENCY_PARAMETER],
+                   responses={200: PaymentDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def void(self, request, pk=None):
+        payment = selectors.payment_get(payment_id=pk)
+        services.payment_void(payment_id=payment.pk, idempotency_key=self._service_key(payment, "void"))
+        return _detail(payment)
+
+    @extend_schema(request=AmountSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+                   responses={200: PaymentDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def refund(self, request, pk=None):
+        payment = selectors.payment_get(payment_id=pk)
+        amount = self._amount(payment, selectors.payment_refundable(payment=payment))
+        services.payment_refund(payment_id=payment.pk, amount=amount,
+                                idempotency_key=self._service_key(payment, "refund"))
+        return _detail(payment)
+
+
+class WebhookEventSerializer(serializers.Serializer):
+    """The body processors send (see apps.payments.providers.base.PaymentProvider.webhook_notice)."""
+
+    id = serializers.CharField()
+    type = serializers.CharField(required=False)
+    data = inline_serializer("WebhookEventData", fields={
+        "idempotency_key": serializers.CharField(),
+        "status": serializers.ChoiceField(choices=["approved", "declined", "failed"]),
+        "reference": serializers.CharField(required=False),
+        "decline_code": serializers.CharField(required=False),
+        "message": serializers.CharField(required=False),
+    })
+
+
+class WebhookAckSerializer(serializers.Serializer):
+    event_id = serializers.CharField()
+    result = serializers.CharField()
+    duplicate = serializers.BooleanField()
+
+
+@extend_schema(tags=["payments"])
+class WebhookView(APIView):
+    """Processor webhooks, authenticated by their signature, not by a user."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []  # no session: no CSRF; the HMAC signature is the authentication
+    throttle_classes = []  # processors send bursts; a bad signature costs one HMAC
+
+    @extend_schema(
+        request=WebhookEventSerializer, auth=[],
+        parameters=[
+            OpenApiParameter(TIMESTAMP_HEADER, str, OpenApiParameter.HEADER, required=True,
+                             description="Unix time (seconds) when the processor signed the request."),
+            OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True,
+                             description='"v1=" + hex HMAC-SHA256 of "<timestamp>.<body>" with the provider secret.'),
+        ],
+        responses={200: WebhookAckSerializer, 400: ProblemSerializer, 404: ProblemSerializer,
+                   409: ProblemSerializer})
+    def post(self, request, provider: str):
+        body = request.body  # the exact bytes that were signed
+        try:
+            event, first = services.webhook_receive(
+                provider_name=provider, body=body, timestamp=request.headers.get(TIMESTAMP_HEADER),
+                signature=request.headers.get(SIGNATURE_HEADER))
+        except UnknownProvider as exc:
+            raise NotFound("No such payment provider.") from exc
+        return Response({"event_id": event.event_id, "result": event.result, "duplicate": not first},
+                        status=status.HTTP_200_OK)

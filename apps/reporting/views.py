@@ -1,0 +1,123 @@
+"""Staff reports: JSON lists with cursor pagination, and CSV exports that stream every row."""
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import IsAdminUser
+from rest_framework.views import APIView
+
+from apps.common.pagination import CursorPagination
+from apps.common.problems import ProblemSerializer
+from apps.reporting import selectors
+from apps.reporting.serializers import (
+    DAILY_SALES_COLUMNS,
+    ORDER_REPORT_COLUMNS,
+    DailySalesQuerySerializer,
+    DailySalesSerializer,
+    OrderReportQuerySerializer,
+    OrderReportSerializer,
+)
+
+ERRORS = dict.fromkeys((400, 401, 403, 429), ProblemSerializer)
+CSV_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row; every matching row.")
+
+
+def _filters(query_serializer_class, request) -> dict:
+    query = query_serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.filters()
+
+
+class DailySalesPagination(CursorPagination):
+    ordering = ("key",)  # "YYYY-MM-DD:CUR": oldest day first, unique
+
+
+class OrderReportPagination(CursorPagination):
+    ordering = ("-placed_at", "-order_id")  # newest first
+
+
+class _AcceptAnything(BaseContentNegotiation):
+    """The exports answer CSV whatever the client accepts, and errors as problem+json."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_response(filename: str, columns: list[str], rows: Iterable, serialize: Callable) -> StreamingHttpResponse:
+    def lines() -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        yield writer.writerow(columns)
+        for row in rows:
+            data = serialize(row)
+            yield writer.writerow(["" if data[column] is None else data[column] for column in columns])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@extend_schema(tags=["reports"])
+class DailySalesReportView(generics.ListAPIView):
+    permission_classes = [IsAdminUser]
+    serializer_class = DailySalesSerializer
+    pagination_class = DailySalesPagination
+
+    @extend_schema(parameters=[DailySalesQuerySerializer], responses={200: DailySalesSerializer(many=True), **ERRORS})
+    def get(self, request):
+        rows = selectors.daily_sales_list(**_filters(DailySalesQuerySerializer, request))
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(tags=["reports"])
+class DailySalesExportView(APIView):
+    permission_classes = [IsAdminUser]
+    content_negotiation_class = _AcceptAnything
+
+    @extend_schema(operation_id="reports_daily_sales_export", parameters=[DailySalesQuerySerializer],
+                   responses={(200, "text/csv"): CSV_RESPONSE, **ERRORS})
+    def get(self, request):
+        rows = selectors.daily_sales_export(batch_size=settings.REPORTING_EXPORT_BATCH_SIZE,
+                                            **_filters(DailySalesQuerySerializer, request))
+        return _csv_response("daily-sales.csv", DAILY_SALES_COLUMNS, rows,
+                             lambda row: DailySalesSerializer(row).data)
+
+
+@extend_schema(tags=["reports"])
+class OrderReportView(generics.ListAPIView):
+    permission_classes = [IsAdminUser]
+    serializer_class = OrderReportSerializer
+    pagination_class = OrderReportPagination
+
+    @extend_schema(parameters=[OrderReportQuerySerializer], responses={200: OrderReportSerializer(many=True), **ERRORS})
+    def get(self, request):
+        rows = selectors.order_report_list(**_filters(OrderReportQuerySerializer, request))
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(tags=["reports"])
+class OrderReportExportView(APIView):
+    permission_classes = [IsAdminUser]
+    content_negotiation_class = _AcceptAnything
+
+    @extend_schema(operation_id="reports_orders_export", parameters=[OrderReportQuerySerializer],
+                   responses={(200, "text/csv"): CSV_RESPONSE, **ERRORS})
+    def get(self, request):
+        rows = selectors.order_report_export(batch_size=settings.REPORTING_EXPORT_BATCH_SIZE,
+                                             **_filters(OrderReportQuerySerializer, request))
+        return _csv_response("orders.csv", ORDER_REPORT_COLUMNS, rows, lambda row: OrderReportSerializer(row).data)

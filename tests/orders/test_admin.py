@@ -1,0 +1,65 @@
+import re
+
+import pytest
+
+from apps.orders.models import Order
+from tests.orders.conftest import place
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+@pytest.fixture
+def admin_client(client, staff):
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def order(customer_client, stock):
+    stock("MUG-1", "12.50")
+    return Order.objects.get(pk=place(customer_client, [("MUG-1", 1)]).json()["id"])
+
+
+def test_staff_find_orders_by_number_and_email_and_filter_by_status(admin_client, order):
+    assert order.number in admin_client.get(f"/admin/orders/order/?q={order.number}").content.decode()
+    assert order.number in admin_client.get(f"/admin/orders/order/?q={order.email}").content.decode()
+    assert order.number not in admin_client.get("/admin/orders/order/?status__exact=shipped").content.decode()
+
+
+def hidden_inputs(page: str) -> dict:
+    """What a browser would send back of the change form besides what the user typed."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]+>", page):
+        if 'type="hidden"' in tag and (name := re.search(r'name="([^"]+)"', tag)):
+            value = re.search(r'value="([^"]*)"', tag)
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
+def test_the_detail_shows_lines_payment_and_timeline_and_status_is_read_only(admin_client, order):
+    page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "MUG-1" in page and "authorized" in page and "Stock held and payment authorized" in page
+    assert 'name="status"' not in page
+    form = {**hidden_inputs(page), "new_note": "called the customer"}
+    assert admin_client.post(f"/admin/orders/order/{order.pk}/change/", form).status_code == 302
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    assert order.timeline.filter(kind="note", message="called the customer").exists()
+
+
+def test_the_ship_action_calls_the_service(admin_client, order):
+    admin_client.post("/admin/orders/order/", {"action": "ship_orders", "_selected_action": [order.pk]})
+    order.refresh_from_db()
+    assert order.status == "shipped" and order.paid_at is not None
+
+
+def test_the_refund_action_asks_for_an_amount_then_refunds(admin_client, order):
+    admin_client.post("/admin/orders/order/", {"action": "ship_orders", "_selected_action": [order.pk]})
+    form = admin_client.post("/admin/orders/order/", {"action": "refund_orders", "_selected_action": [order.pk]})
+    assert 'name="amount"' in form.content.decode()
+    admin_client.post("/admin/orders/order/", {"action": "refund_orders", "_selected_action": [order.pk],
+                                               "apply": "1", "amount": "2.50", "refund_token": "t1"})
+    order.refresh_from_db()
+    assert (order.status, str(order.refunded_amount)) == ("partially_refunded", "2.500")

@@ -1,0 +1,163 @@
+"""Order placement through the API: the saga over catalog and payments, as a client sees it."""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+from rest_framework.test import APIClient
+
+from apps.common.models import OutboxEvent
+from apps.common.schemas import validate_event_data
+from apps.orders.models import Order
+from tests.orders.conftest import DECLINED, available, held_for, payment_status, place
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_a_placed_order_is_confirmed_with_stock_held_and_payment_authorized(customer_client, customer, stock):
+    # Given two products in stock
+    stock("MUG-1", "12.50", units=5)
+    stock("TEE-2", "20.00", units=5)
+
+    # When the customer orders 2 mugs and 1 tee
+    response = place(customer_client, [("MUG-1", 2), ("TEE-2", 1)])
+
+    # Then the order is confirmed with snapshots and totals, stock is held and the payment authorized
+    assert response.status_code == 201, response.json()
+    order = response.json()
+    assert order["status"] == "confirmed"
+    assert order["currency"] == "USD"
+    assert (order["subtotal"], order["total"]) == ("45.00", "45.00")
+    assert [(line["sku"], line["quantity"], line["unit_price"], line["line_total"]) for line in order["lines"]] == [
+        ("MUG-1", 2, "12.50", "25.00"), ("TEE-2", 1, "20.00", "20.00")]
+    assert order["email"] == customer.email
+    assert order["payment"]["status"] == "authorized"
+    assert order["payment"]["amount_authorized"] == "45.00"
+    assert response["ETag"] == f'"{order["version"]}"'
+    assert (available("MUG-1"), available("TEE-2")) == (3, 4)
+    assert held_for(order["id"]) == 3
+    assert [e["to_status"] for e in order["timeline"] if e["kind"] == "status"] == ["pending", "confirmed"]
+
+
+def test_order_placed_is_recorded_once_and_matches_its_schema(customer_client, stock):
+    stock("MUG-1", "12.50")
+    order = place(customer_client, [("MUG-1", 1)]).json()
+    (event,) = OutboxEvent.objects.filter(aggregate_id=order["id"], event_type="orders.order_placed")
+    validate_event_data("orders.order_placed", 1, event.data)
+    assert event.data["total"] == "12.50" and event.data["lines"][0]["sku"] == "MUG-1"
+
+
+def test_a_declined_card_answers_402_and_gives_the_stock_back(customer_client, stock):
+    stock("MUG-1", units=5)
+    response = place(customer_client, [("MUG-1", 2)], token=DECLINED)
+    assert response.status_code == 402
+    assert response.json()["code"] == "payment_declined"
+    order = Order.objects.get()
+    assert order.status == "payment_failed"
+    assert available("MUG-1") == 5
+    assert held_for(order.id) == 0
+    assert payment_status(order.id) != "authorized"
+    assert not OutboxEvent.objects.filter(event_type="orders.order_placed").exists()
+
+
+def test_out_of_stock_answers_409_naming_the_skus_and_authorizes_nothing(customer_client, stock):
+    stock("MUG-1", units=5)
+    stock("TEE-2", units=1)
+    response = place(customer_client, [("MUG-1", 2), ("TEE-2", 3)])
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "out_of_stock"
+    assert body["skus"] == ["TEE-2"]
+    order = Order.objects.get()
+    assert order.status == "rejected"
+    assert (available("MUG-1"), available("TEE-2")) == (5, 1)
+    assert payment_status(order.id) is None
+
+
+def test_processor_down_answers_503_with_retry_after_and_releases_stock(customer_client, stock, settings):
+    # Given card payments routed to an HTTP processor nobody listens to
+    stock("MUG-1", units=5)
+    settings.PAYMENTS_PROVIDERS = {**settings.PAYMENTS_PROVIDERS, "card": "http"}
+    settings.PAYMENTS_HTTP_BASE_URL = "http://127.0.0.1:1"
+    response = place(customer_client, [("MUG-1", 1)])
+    assert response.status_code == 503
+    assert response.json()["code"] == "payment_provider_unavailable"
+    assert int(response["Retry-After"]) > 0
+    order = Order.objects.get()
+    assert order.status == "payment_failed"
+    assert available("MUG-1") == 5
+    assert payment_status(order.id) != "authorized"
+
+
+def test_unknown_or_inactive_products_answer_422_and_write_nothing(customer_client, stock):
+    stock("MUG-1")
+    response = place(customer_client, [("MUG-1", 1), ("NOPE-9", 1)])
+    assert response.status_code == 422
+    assert response.json()["code"] == "unknown_products"
+    assert response.json()["skus"] == ["NOPE-9"]
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"lines": [], "payment_token": "tok_approved"}, "lines"),
+    ({"lines": [{"sku": "MUG-1", "quantity": 0}], "payment_token": "tok_approved"}, "lines.0.quantity"),
+    ({"lines": [{"sku": "MUG-1", "quantity": 1}]}, "payment_token"),
+    ({"lines": [{"sku": "MUG-1", "quantity": 1}], "payment_token": "t", "phone": "12"}, "phone"),
+])
+def test_invalid_bodies_answer_400_naming_the_field(customer_client, body, field):
+    response = customer_client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex)
+    assert response.status_code == 400
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert Order.objects.count() == 0
+
+
+def test_server_owned_fields_in_the_body_are_ignored(customer_client, customer, other_customer, stock):
+    stock("MUG-1", "12.50")
+    response = place(customer_client, [("MUG-1", 1)], status="shipped", total="0.01", customer=other_customer.pk)
+    order = response.json()
+    assert (order["status"], order["total"]) == ("confirmed", "12.50")
+    assert Order.objects.get().customer == customer
+
+
+def test_a_retry_with_the_same_key_replays_the_order(customer_client, stock):
+    stock("MUG-1", units=5)
+    first = place(customer_client, [("MUG-1", 1)], key="order-key-1")
+    again = place(customer_client, [("MUG-1", 1)], key="order-key-1")
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert Order.objects.count() == 1
+    assert available("MUG-1") == 4
+
+
+def test_the_same_key_with_another_body_answers_422(customer_client, stock):
+    stock("MUG-1", units=5)
+    place(customer_client, [("MUG-1", 1)], key="order-key-1")
+    response = place(customer_client, [("MUG-1", 2)], key="order-key-1")
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_twenty_parallel_posts_with_one_key_make_one_order_and_one_authorization(customer, stock):
+    stock("MUG-1", units=50)
+
+    def post(_):
+        client = APIClient()
+        client.force_authenticate(customer)
+        try:
+            return place(client, [("MUG-1", 1)], key="same-key").status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(post, range(20)))
+    assert Order.objects.count() == 1
+    assert set(statuses) <= {201, 409} and 201 in statuses
+    assert available("MUG-1") == 49
+    order = Order.objects.get()
+    from apps.payments.models import Payment
+
+    assert Payment.objects.filter(order_id=order.id).count() == 1
