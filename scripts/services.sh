@@ -102,9 +102,11 @@ rabbit_env() {
 }
 rabbitmqctl_() { as_user rabbitmq "$(which env)" bash -c "$(declare -f rabbit_env); AMQP_PORT=$AMQP_PORT DATA='$DATA'; rabbit_env /usr/lib/rabbitmq/bin/rabbitmqctl $*"; }
 rabbit_ready() { [ -f "$DATA/rabbitmq/rabbitmq.pid" ] && rabbitmqctl_ -q await_startup --timeout 5 >/dev/null 2>&1; }
+# Something (this checkout's node or another's) already answers AMQP on the port: use it.
+amqp_listening() { (exec 3<>"/dev/tcp/127.0.0.1/$AMQP_PORT") 2>/dev/null; }
 
 rabbit_start() {
-  if rabbit_ready; then log "rabbitmq already running on 127.0.0.1:$AMQP_PORT"; return; fi
+  if rabbit_ready || amqp_listening; then log "rabbitmq already running on 127.0.0.1:$AMQP_PORT"; return; fi
   local d=$DATA/rabbitmq
   mkdir -p "$d/mnesia" "$d/log"
   [ -f "$d/.erlang.cookie" ] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$d/.erlang.cookie"; chmod 400 "$d/.erlang.cookie"; }
