@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from apps.catalog import services
 from apps.catalog.models import Category, Product, Reservation, ReservationEvent, Stock, StockAdjustment
+from apps.common.admin import ReadOnlyModelAdmin
 from apps.common.money import CURRENCIES, InvalidMoney, money
 from apps.common.problems import ApplicationError
 
@@ -206,33 +207,24 @@ class CategoryAdmin(admin.ModelAdmin):
             services.category_delete(slug=category.slug)
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Reservation)
-class ReservationAdmin(_ReadOnlyAdmin):
+class ReservationAdmin(ReadOnlyModelAdmin):
     list_display = ["order_id", "sku", "quantity", "status", "expires_at", "settling_since", "updated_at"]
     list_filter = ["status"]
     search_fields = ["=sku"]
 
 
 @admin.register(ReservationEvent)
-class ReservationEventAdmin(_ReadOnlyAdmin):
+class ReservationEventAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "order_id", "sku", "quantity", "from_status", "to_status", "note"]
     list_filter = ["to_status"]
     search_fields = ["=sku"]
 
 
 @admin.register(StockAdjustment)
-class StockAdjustmentAdmin(_ReadOnlyAdmin):
+class StockAdjustmentAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "sku", "delta", "reason", "actor_name", "status", "stocked_after"]
     list_filter = ["status"]
     search_fields = ["=product__pk", "reason", "actor_name"]

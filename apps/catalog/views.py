@@ -16,6 +16,7 @@ from apps.catalog.serializers import (
     StockAdjustmentCreateSerializer,
     StockAdjustmentSerializer,
 )
+from apps.common.conditional import if_match_version
 from apps.common.idempotency import idempotent
 from apps.common.pagination import CursorPagination
 from apps.common.problems import PreconditionRequired, ProblemSerializer
@@ -43,10 +44,7 @@ def _if_match(request, *, required: bool) -> int | None:
         return None
     if header.strip() == "*":
         return None
-    try:
-        return int(header.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        return -1  # never matches: answers 412
+    return if_match_version(header)
 
 
 def _detail_data(sku: str) -> dict | None:

@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.common.conditional import if_match_version
 from apps.common.pagination import CursorPagination
 from apps.common.problems import ProblemSerializer
 from apps.notifications import selectors, services
@@ -31,13 +32,7 @@ UUID_PATTERN = r"[0-9a-fA-F-]{36}"
 
 
 def _expected_version(request) -> int | None:
-    header = request.headers.get("If-Match")
-    if not header:
-        return None
-    try:
-        return int(header.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        return -1  # never matches: answers 412
+    return if_match_version(request.headers.get("If-Match"))
 
 
 def _endpoint_response(endpoint, serializer_class=WebhookEndpointSerializer, status_code=status.HTTP_200_OK):

@@ -4,6 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from apps.common.conditional import if_match_version
 from apps.common.idempotency import idempotent
 from apps.common.problems import ProblemSerializer
 from apps.orders import selectors, services
@@ -26,13 +27,7 @@ ERRORS = dict.fromkeys((400, 401, 402, 403, 404, 409, 412, 422, 429, 503), Probl
 
 def _expected_version(request) -> int | None:
     """If-Match: "<version>" (the ETag of the order's detail)."""
-    header = request.headers.get("If-Match")
-    if not header:
-        return None
-    try:
-        return int(header.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        return -1  # never matches: answers 412
+    return if_match_version(request.headers.get("If-Match"))
 
 
 def _detail_response(order: Order, request, status_code=status.HTTP_200_OK) -> Response:

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
 
+from apps.common.admin import ReadOnlyModelAdmin
 from apps.common.problems import ApplicationError
 from apps.payments import services
 from apps.payments.models import Payment, PaymentTransaction, Refund, WebhookEvent
@@ -43,19 +44,10 @@ class RefundForm(forms.Form):
                                 help_text="Empty: refund all that remains refundable.")
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnlyAdmin):
+class PaymentAdmin(ReadOnlyModelAdmin):
     list_display = ["id", "order_id", "status", "currency", "amount", "amount_authorized", "amount_captured",
                     "amount_refunded", "provider", "created_at"]
     list_filter = ["status", "provider", "currency", "cancel_requested", ("created_at", admin.DateFieldListFilter)]
@@ -98,7 +90,7 @@ class PaymentAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(_ReadOnlyAdmin):
+class WebhookEventAdmin(ReadOnlyModelAdmin):
     list_display = ["received_at", "provider", "event_id", "event_type", "result"]
     list_filter = ["provider", "result"]
     search_fields = ["=event_id"]

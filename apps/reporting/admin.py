@@ -5,10 +5,11 @@ import uuid
 from django.contrib import admin
 from django.db.models import Q
 
+from apps.common.admin import ReadOnlyModelAdmin
 from apps.reporting.models import DailySales, InboxEvent, OrderRefund, OrderReport, PaymentReport
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyModelAdmin):
     uuid_search_fields: tuple[str, ...] = ()  # searched by exact id: the search term must be a UUID
 
     def get_search_results(self, request, queryset, search_term):
@@ -24,15 +25,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         for field in self.uuid_search_fields:
             match |= Q(**{field: value})
         return queryset.filter(match), False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]

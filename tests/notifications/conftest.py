@@ -161,3 +161,15 @@ def broker_mode():
     app.conf.task_always_eager = False
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker):
+    """A real worker process for the tests of one module (its queues purged before and after)."""
+    from tests.notifications.worker import Worker, purge_queues
+
+    purge_queues()
+    process = Worker().wait_ready()
+    yield process
+    process.stop()
+    purge_queues()

@@ -11,19 +11,9 @@ from rest_framework.test import APIClient
 from tests.catalog.factories import ProductFactory
 from tests.notifications.conftest import wait_for
 from tests.notifications.factories import WebhookEndpointFactory
-from tests.notifications.worker import Worker, purge_queues
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, databases="__all__"),
               pytest.mark.usefixtures("broker_mode")]
-
-
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker):
-    purge_queues()
-    process = Worker().wait_ready()
-    yield process
-    process.stop()
-    purge_queues()
 
 
 def test_the_worker_that_delivers_the_webhook_continues_the_trace_of_the_order_request(receiver, worker, customer):

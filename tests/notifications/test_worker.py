@@ -18,19 +18,9 @@ from apps.notifications.dead_letters import dead_letters_peek
 from apps.notifications.models import Channel, Delivery, InboxEvent
 from tests.notifications.conftest import wait_for
 from tests.notifications.factories import OrderPlacedDataFactory, RecordedEvent, WebhookEndpointFactory
-from tests.notifications.worker import Worker, purge_queues
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("broker_mode", "worker")]
-
-
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker):
-    purge_queues()
-    process = Worker().wait_ready()
-    yield process
-    process.stop()
-    purge_queues()
 
 
 def place_order(**data) -> str:
