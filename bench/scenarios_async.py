@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -53,18 +52,18 @@ def _celery_memory(env: dict, marks: tuple[int, int]) -> dict:
     from kombu import Connection
 
     queue = f"bench-memory-{uuid.uuid4().hex[:6]}"
+    log = ROOT / "bench" / "results" / "memory-worker.log"
     worker = subprocess.Popen(
         [PY, "-m", "celery", "-A", "config", "worker", "--concurrency=1", "--pool=prefork", f"--queues={queue}",
-         "--without-gossip", "--without-mingle", "--loglevel=WARNING", f"--hostname=bench-{queue}@%h",
-         "--max-tasks-per-child=0"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+         "--event-consumers=none", "--without-gossip", "--without-mingle", "--loglevel=INFO",
+         f"--hostname=bench-{queue}@%h"],
+        cwd=ROOT, env={**env, "LOG_FORMAT": "plain"}, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True)
     result = {}
     try:
         from config.celery_app import app
 
-        time.sleep(5)
-        child = int(subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True)
-                    .stdout.split()[0])
+        child = _pool_child(worker, log)
         sent = 0
         with Connection(env["CELERY_BROKER_URL"]) as connection:
             producer = app.amqp.Producer(connection)
@@ -76,10 +75,23 @@ def _celery_memory(env: dict, marks: tuple[int, int]) -> dict:
                 result[f"rss_kib_after_{mark}"] = peak_rss_kib(child)
             connection.default_channel.queue_delete(queue)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
+        worker.terminate()
         worker.wait(timeout=60)
     result["growth_percent"] = _growth(result[f"rss_kib_after_{marks[0]}"], result[f"rss_kib_after_{marks[1]}"])
     return result
+
+
+def _pool_child(worker: subprocess.Popen, log: Path, timeout: float = 60) -> int:
+    """The pid of the worker's single pool process, once the worker is ready."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
+        if children and " ready." in log.read_text(errors="replace"):
+            return int(children[0])
+        if worker.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise RuntimeError(f"the Celery worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def _drain(connection, queue: str, timeout: float = 900) -> None:

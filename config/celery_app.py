@@ -8,7 +8,7 @@ import os
 
 import click
 from celery import Celery
-from celery.signals import celeryd_init
+from celery.signals import celeryd_init, task_postrun, task_prerun
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -49,3 +49,15 @@ def _declare_on_worker_start(**kwargs):
     # tasks) must go through it, even under settings that run tasks eagerly in other processes.
     app.conf.task_always_eager = False
     declare_dead_letter_topology()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _connections_tidy(task=None, **kwargs):
+    """Around each task run by a worker (not eagerly, inside a caller's transaction): what Django
+    does around each request. A connection that broke or outlived CONN_MAX_AGE is closed; with
+    the pool (CONN_MAX_AGE 0) the connection goes back to it for the next task."""
+    if task is not None and not getattr(task.request, "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()

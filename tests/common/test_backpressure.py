@@ -65,3 +65,20 @@ def test_each_user_is_throttled_with_429_and_retry_after(customer_client, other_
     other = APIClient()
     other.force_authenticate(other_customer)
     assert other.get("/api/v1/orders/").status_code == 200  # another user has a budget of their own
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_the_budget_comes_back_with_the_next_window(api_client, monkeypatch):
+    from django.core.cache import cache
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "2/minute", "anon": "2/minute"})
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: now[0])
+    assert [api_client.get("/api/v1/products/").status_code for _ in range(3)] == [200, 200, 429]
+    throttled = api_client.get("/api/v1/products/")
+    # The window of 60 s started at 999_960 (1_000_000 rounded down to a minute): 20 s remain.
+    assert throttled.status_code == 429 and throttled["Retry-After"] == "20"
+    now[0] += 20
+    assert api_client.get("/api/v1/products/").status_code == 200
+    # One counter per client and window, not a list of timestamps that grows with the rate.
+    assert cache.get(f"throttle_anon_127.0.0.1:{int(now[0] // 60)}") == 1

@@ -1,0 +1,63 @@
+"""Rate limits as fixed-window counters: one atomic increment per request.
+
+DRF's own throttles keep every request's timestamp of the current window in one cache value,
+read and rewritten on each request: two round trips and a value that grows with the rate (at
+600/minute a busy user's list holds 600 floats, pickled both ways every time). A counter per
+(scope, client, window) costs one INCR and never grows. The price is the usual one of fixed
+windows: a client may spend its budget at the end of one window and again at the start of the
+next. Retry-After is the time left in the current window.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.core.cache import cache
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+
+def window_count(key: str, *, timeout: int) -> int:
+    """Add one to the counter `key` (created with `timeout`) and return its new value."""
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first request (or the key just expired)
+        if cache.add(key, 1, timeout=timeout):
+            return 1
+        return cache.incr(key)  # another request created it first
+
+
+class FixedWindowMixin:
+    """For a SimpleRateThrottle subclass: keeps its cache key (scope + user or address) and rate."""
+
+    wait_seconds: float = 0.0
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        now = self.timer()
+        window = math.floor(now / self.duration)
+        count = window_count(f"{self.key}:{window}", timeout=self.duration + 1)
+        if count > self.num_requests:
+            self.wait_seconds = (window + 1) * self.duration - now
+            return False
+        return True
+
+    def wait(self) -> float:
+        return max(self.wait_seconds, 1.0)
+
+
+class AnonThrottle(FixedWindowMixin, AnonRateThrottle):
+    """Anonymous clients, per address: the "anon" rate."""
+
+
+class UserThrottle(FixedWindowMixin, UserRateThrottle):
+    """Authenticated users, per user: the "user" rate. Anonymous requests are AnonThrottle's
+    alone (DRF's UserRateThrottle would count them a second time, by address)."""
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
