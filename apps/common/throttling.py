@@ -16,14 +16,19 @@ from django.core.cache import cache
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
-def window_count(key: str, *, timeout: int) -> int:
-    """Add one to the counter `key` (created with `timeout`) and return its new value."""
+def window_count(key: str, *, timeout: int) -> int | None:
+    """Add one to the counter `key` (created with `timeout`) and return its new value; None
+    when the cache is down (django-redis ignores its errors): the request is let through, as
+    DRF's throttles do, rather than failing every request with Redis."""
     try:
         return cache.incr(key)
     except ValueError:  # the window's first request (or the key just expired)
         if cache.add(key, 1, timeout=timeout):
             return 1
-        return cache.incr(key)  # another request created it first
+        try:
+            return cache.incr(key)  # another request created it first
+        except ValueError:
+            return None
 
 
 class FixedWindowMixin:
@@ -40,7 +45,7 @@ class FixedWindowMixin:
         now = self.timer()
         window = math.floor(now / self.duration)
         count = window_count(f"{self.key}:{window}", timeout=self.duration + 1)
-        if count > self.num_requests:
+        if count is not None and count > self.num_requests:
             self.wait_seconds = (window + 1) * self.duration - now
             return False
         return True
