@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.catalog.models import Product, StockAdjustment
 from apps.catalog.selectors import product_unit_price
 from apps.catalog.services import SKU_PATTERN
-from apps.common.money import CURRENCIES, InvalidMoney, money
+from apps.common.money import CURRENCY_PATTERN, InvalidMoney, money
 
 
 class AvailabilitySerializer(serializers.Serializer):
@@ -28,7 +27,7 @@ class ProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = ["sku", "name", "category", "price", "currency", "active"]
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=3))  # a decimal string
     def get_price(self, product: Product) -> str:
         return str(product_unit_price(product))
 
@@ -61,26 +60,22 @@ class _ProductFields(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     category = serializers.SlugField(max_length=64, required=False, allow_null=True, default=None)
-    price = serializers.DecimalField(max_digits=14, decimal_places=3, coerce_to_string=True,
+    price = serializers.DecimalField(max_digits=14, decimal_places=3, coerce_to_string=True, min_value=Decimal(0),
                                      help_text="In the currency's minor unit, e.g. \"19.99\" (USD) or \"1500\" (JPY).")
-    currency = serializers.CharField(min_length=3, max_length=3, help_text="ISO 4217 code, e.g. EUR.")
+    currency = serializers.RegexField(CURRENCY_PATTERN, help_text="ISO 4217 code of a supported currency, e.g. EUR.",
+                                      error_messages={"invalid": "Unknown or unsupported currency (ISO 4217 code)."})
     active = serializers.BooleanField(required=False, default=True)
-    attributes = serializers.JSONField(required=False, default=dict)
+    attributes = serializers.DictField(required=False, default=dict,
+                                       error_messages={"not_a_dict": "Attributes must be an object."})
 
     def validate_currency(self, value: str) -> str:
-        value = value.upper()
-        if value not in CURRENCIES:
-            raise serializers.ValidationError(f"Unknown or unsupported currency {value!r} (ISO 4217 code).")
-        return value
-
-    def validate_attributes(self, value):
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Attributes must be an object.")
-        return value
+        return value.upper()
 
 
 class ProductCreateSerializer(_ProductFields):
-    sku = serializers.CharField(max_length=64, help_text="Upper-case letters, digits, '.', '_' and '-'.")
+    sku = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+                                 help_text="Letters, digits, '.', '_' and '-'; stored in upper case.",
+                                 error_messages={"invalid": "Use letters, digits, '.', '_' and '-' (at most 64)."})
 
     def validate_sku(self, value: str) -> str:
         value = value.strip().upper()

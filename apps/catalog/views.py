@@ -17,18 +17,17 @@ from apps.catalog.serializers import (
     StockAdjustmentSerializer,
 )
 from apps.common.conditional import if_match_version
-from apps.common.idempotency import idempotent
+from apps.common.idempotency import idempotency_key_parameter, idempotent
 from apps.common.pagination import CursorPagination
-from apps.common.problems import PreconditionRequired, ProblemSerializer
+from apps.common.problems import PreconditionRequired, problem_responses
 
 IF_MATCH_REQUIRED = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
                                      description='The product\'s ETag ("<version>"); a stale one gets 412.')
 IF_MATCH_OPTIONAL = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
                                      description="The product's ETag; a stale one gets 412.")
-IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
-                                      description="A unique key per intended adjustment; retries reuse it.")
+IDEMPOTENCY_HEADER = idempotency_key_parameter("A unique key per intended adjustment; retries reuse it.")
 ETAG = {"ETag": OpenApiResponse(description='"<version>" of the product')}
-ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 412, 428, 429), ProblemSerializer)
+ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428, 429)
 
 
 class ProductPagination(CursorPagination):

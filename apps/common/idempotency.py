@@ -12,12 +12,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
 from apps.common.models import IdempotencyKey
@@ -25,6 +27,9 @@ from apps.common.problems import PROBLEM_CONTENT_TYPE, ApplicationError
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+# What a key may be, as the OpenAPI schema documents it and the decorator checks it: 1 to 255
+# printable ASCII characters (a header value carries no other text reliably).
+KEY_PATTERN = r"^[ -~]{1,255}$"
 _KEPT_HEADERS = ("Location", "Retry-After", "ETag", "Content-Type")
 
 
@@ -34,6 +39,13 @@ class IdempotencyKeyMissing(ApplicationError):
 
 class IdempotencyKeyInvalid(ApplicationError):
     code, status, title = "idempotency_key_invalid", 400, "The Idempotency-Key must be 1 to 255 printable characters."
+
+
+def idempotency_key_parameter(description: str = "A unique key per intended operation; retries reuse it.",
+                              ) -> OpenApiParameter:
+    """The Idempotency-Key header of an @idempotent operation, for @extend_schema(parameters=...)."""
+    return OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, required=True, pattern=KEY_PATTERN,
+                            description=description)
 
 
 class IdempotencyKeyInFlight(ApplicationError):
@@ -103,7 +115,7 @@ def idempotent(view_method):
         key = request.headers.get(HEADER)
         if key is None:
             raise IdempotencyKeyMissing()
-        if not (1 <= len(key) <= 255 and key.isprintable()):
+        if not re.fullmatch(KEY_PATTERN, key):
             raise IdempotencyKeyInvalid()
         claim = _claim(request_scope(request), key, request_fingerprint(request.data))
         if isinstance(claim, Response):

@@ -9,6 +9,8 @@ _EXPONENTS = {"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF":
 # The currencies the shop accepts (ISO 4217); extend as needed.
 CURRENCIES = frozenset({"USD", "EUR", "GBP", "CHF", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN", "CZK", "JPY",
                         "KRW", "BHD", "KWD", "JOD", "NZD", "SGD", "HKD", "INR", "BRL", "MXN", "ZAR"})
+# A supported code in any case, for inputs that take one (their OpenAPI schema shows it).
+CURRENCY_PATTERN = "^(" + "|".join("".join(f"[{c}{c.lower()}]" for c in code) for code in sorted(CURRENCIES)) + ")$"
 
 
 class InvalidMoney(ValueError):

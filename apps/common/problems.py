@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, serializers, status
@@ -159,6 +160,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        # A request Django refuses to parse (too many fields, a body over the limit, ...): the
+        # client's fault, a 400 as Django itself answers outside DRF, never a 500.
+        logger.warning("Suspicious request on %s: %s", instance, exc)
+        exc = exceptions.ParseError()
 
     if isinstance(exc, ApplicationError):
         set_rollback()
@@ -237,3 +243,9 @@ class ProblemSerializer(serializers.Serializer):
     code = serializers.CharField()
     instance = serializers.CharField(required=False)
     errors = ProblemFieldErrorSerializer(many=True, required=False)
+
+
+def problem_responses(*statuses: int) -> dict[tuple[int, str], type[ProblemSerializer]]:
+    """drf-spectacular `responses` entries for error statuses: each answers application/problem+json
+    (not the application/json drf-spectacular assumes), with the ProblemSerializer body."""
+    return {(status_code, PROBLEM_CONTENT_TYPE): ProblemSerializer for status_code in statuses}

@@ -9,9 +9,9 @@ from rest_framework.views import APIView
 
 from apps.common.conditional import if_match_version
 from apps.common.pagination import CursorPagination
-from apps.common.problems import ProblemSerializer
+from apps.common.problems import problem_responses
+from apps.common.routing import UUID_LOOKUP_REGEX
 from apps.notifications import selectors, services
-from apps.notifications.models import Channel, Delivery
 from apps.notifications.serializers import (
     DeadLettersSerializer,
     DeliveryDetailSerializer,
@@ -25,10 +25,9 @@ from apps.notifications.serializers import (
     WebhookEndpointWithSecretSerializer,
 )
 
-ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 412, 422, 429), ProblemSerializer)
+ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 422, 429)
 IF_MATCH_HEADER = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
                                    description="The endpoint's ETag; a stale one gets 412.")
-UUID_PATTERN = r"[0-9a-fA-F-]{36}"
 
 
 def _expected_version(request) -> int | None:
@@ -48,7 +47,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAdminUser]
     serializer_class = WebhookEndpointSerializer
     pagination_class = EndpointPagination
-    lookup_value_regex = UUID_PATTERN
+    lookup_value_regex = UUID_LOOKUP_REGEX
 
     def get_queryset(self):
         return selectors.webhook_endpoint_list()
@@ -108,10 +107,7 @@ class DeliveryViewSet(viewsets.GenericViewSet):
         filters.is_valid(raise_exception=True)
         return selectors.delivery_list(**filters.validated_data)
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Delivery.Status.values),
-                               OpenApiParameter("channel", str, enum=Channel.values),
-                               OpenApiParameter("event_type", str)],
-                   responses={200: DeliverySerializer(many=True), **ERRORS})
+    @extend_schema(parameters=[DeliveryFilterSerializer], responses={200: DeliverySerializer(many=True), **ERRORS})
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)

@@ -5,6 +5,10 @@ from apps.common.money import money
 from apps.orders.models import Order, OrderEvent, OrderLine
 
 
+class OrderFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
+
+
 class LineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=1000)

@@ -5,8 +5,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from apps.common.conditional import if_match_version
-from apps.common.idempotency import idempotent
-from apps.common.problems import ProblemSerializer
+from apps.common.idempotency import idempotency_key_parameter, idempotent
+from apps.common.problems import problem_responses
+from apps.common.routing import UUID_LOOKUP_REGEX
 from apps.orders import selectors, services
 from apps.orders.models import Order
 from apps.orders.serializers import (
@@ -14,15 +15,15 @@ from apps.orders.serializers import (
     NoteSerializer,
     OrderCreateSerializer,
     OrderDetailSerializer,
+    OrderFilterSerializer,
     OrderSerializer,
     RefundSerializer,
 )
 
-IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
-                                      description="A unique key per intended operation; retries reuse it.")
+IDEMPOTENCY_HEADER = idempotency_key_parameter()
 IF_MATCH_HEADER = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
                                    description="The order's ETag; a stale one gets 412.")
-ERRORS = dict.fromkeys((400, 401, 402, 403, 404, 409, 412, 422, 429, 503), ProblemSerializer)
+ERRORS = problem_responses(400, 401, 402, 403, 404, 409, 412, 422, 429, 503)
 
 
 def _expected_version(request) -> int | None:
@@ -41,12 +42,12 @@ def _detail_response(order: Order, request, status_code=status.HTTP_200_OK) -> R
 class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = OrderSerializer
     ordering = "-created_at"
-    lookup_value_regex = r"[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_LOOKUP_REGEX
 
     def get_queryset(self):
-        return selectors.order_list(
-            user=self.request.user, status=self.request.query_params.get("status") or None,
-        ).prefetch_related("lines")
+        filters = OrderFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.order_list(user=self.request.user, **filters.validated_data).prefetch_related("lines")
 
     def _order(self, pk) -> Order:
         return selectors.order_get(user=self.request.user, order_id=pk)
@@ -56,8 +57,7 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if not self.request.user.is_staff:
             raise PermissionDenied("Only staff can do this.")
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Order.Status.values)],
-                   responses={200: OrderSerializer(many=True), **ERRORS})
+    @extend_schema(parameters=[OrderFilterSerializer], responses={200: OrderSerializer(many=True), **ERRORS})
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

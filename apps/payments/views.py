@@ -6,9 +6,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.common.idempotency import HEADER as IDEMPOTENCY_KEY_HEADER
-from apps.common.idempotency import idempotent
+from apps.common.idempotency import idempotency_key_parameter, idempotent
 from apps.common.pagination import CursorPagination
-from apps.common.problems import NotFound, ProblemSerializer
+from apps.common.problems import NotFound, problem_responses
+from apps.common.routing import UUID_LOOKUP_REGEX
 from apps.payments import selectors, services
 from apps.payments.models import Payment
 from apps.payments.providers import UnknownProvider
@@ -20,9 +21,8 @@ from apps.payments.serializers import (
 )
 from apps.payments.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
-IDEMPOTENCY_PARAMETER = OpenApiParameter(IDEMPOTENCY_KEY_HEADER, str, OpenApiParameter.HEADER, required=True,
-                                         description="A unique key per intended operation; retries reuse it.")
-ERRORS = dict.fromkeys((400, 401, 402, 403, 404, 409, 422, 429, 503), ProblemSerializer)
+IDEMPOTENCY_PARAMETER = idempotency_key_parameter()
+ERRORS = problem_responses(400, 401, 402, 403, 404, 409, 422, 429, 503)
 
 
 class PaymentPagination(CursorPagination):
@@ -42,7 +42,7 @@ class PaymentViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAdminUser]
     serializer_class = PaymentSerializer
     pagination_class = PaymentPagination
-    lookup_value_regex = r"[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_LOOKUP_REGEX
 
     def get_queryset(self):
         filters = PaymentFilterSerializer(data=self.request.query_params)
@@ -135,8 +135,7 @@ class WebhookView(APIView):
             OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True,
                              description='"v1=" + hex HMAC-SHA256 of "<timestamp>.<body>" with the provider secret.'),
         ],
-        responses={200: WebhookAckSerializer, 400: ProblemSerializer, 404: ProblemSerializer,
-                   409: ProblemSerializer})
+        responses={200: WebhookAckSerializer, **problem_responses(400, 404, 409)})
     def post(self, request, provider: str):
         body = request.body  # the exact bytes that were signed
         try:

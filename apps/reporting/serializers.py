@@ -1,6 +1,7 @@
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from apps.common.money import CURRENCIES, money
+from apps.common.money import CURRENCY_PATTERN, money
 from apps.reporting.models import DailySales, OrderReport
 
 
@@ -26,14 +27,12 @@ class _DateRangeQuerySerializer(serializers.Serializer):
 
 
 class DailySalesQuerySerializer(_DateRangeQuerySerializer):
-    currency = serializers.CharField(required=False, min_length=3, max_length=3,
-                                     help_text="ISO 4217 code, e.g. USD.")
+    currency = serializers.CharField(
+        required=False, help_text="ISO 4217 code of a supported currency, any case, e.g. USD.",
+        validators=[RegexValidator(CURRENCY_PATTERN, "Unknown or unsupported currency.", code="invalid_currency")])
 
     def validate_currency(self, value: str) -> str:
-        value = value.upper()  # never rely on the database's case rules
-        if value not in CURRENCIES:
-            raise serializers.ValidationError("Unknown or unsupported currency.", code="invalid_currency")
-        return value
+        return value.upper()  # never rely on the database's case rules
 
     def filters(self) -> dict:
         return {**super().filters(), "currency": self.validated_data.get("currency")}

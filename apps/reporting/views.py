@@ -13,7 +13,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.views import APIView
 
 from apps.common.pagination import CursorPagination
-from apps.common.problems import ProblemSerializer
+from apps.common.problems import problem_responses
 from apps.reporting import selectors
 from apps.reporting.serializers import (
     DAILY_SALES_COLUMNS,
@@ -24,7 +24,7 @@ from apps.reporting.serializers import (
     OrderReportSerializer,
 )
 
-ERRORS = dict.fromkeys((400, 401, 403, 429), ProblemSerializer)
+ERRORS = problem_responses(400, 401, 403, 404, 429)
 CSV_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row; every matching row.")
 
 

@@ -1,6 +1,7 @@
 """Views that raise each kind of error, to check how the API answers them."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import TooManyFieldsSent
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from rest_framework import serializers
@@ -49,7 +50,8 @@ class Missing(APIView):
 
 class Raises(APIView):
     permission_classes = [AllowAny]
-    errors = {"conflict": Conflict("Order 42 is already shipped."), "stale": PreconditionFailed()}
+    errors = {"conflict": Conflict("Order 42 is already shipped."), "stale": PreconditionFailed(),
+              "suspicious": TooManyFieldsSent("Too many fields: see settings.DATA_UPLOAD_MAX_NUMBER_FIELDS.")}
 
     def get(self, request, kind):
         if kind == "bug":

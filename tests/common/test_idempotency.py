@@ -38,6 +38,15 @@ def test_missing_key_is_a_400_problem(customer_client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("key", ["", "k" * 256, "caf\u00e9", "tab\there"])
+def test_a_key_that_is_not_1_to_255_printable_ascii_characters_is_a_400_problem(customer_client, key):
+    response = post(customer_client, {"name": "a"}, key=key)
+    assert response.status_code == 400
+    assert response.json()["code"] == "idempotency_key_invalid"
+    assert Group.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_a_retry_gets_the_stored_response_and_has_no_second_effect(customer_client):
     first = post(customer_client, {"name": "a"})
     again = post(customer_client, {"name": "a"})

@@ -70,6 +70,11 @@ def test_throttled_request_gets_429_with_retry_after(api_client):
     assert int(response["Retry-After"]) > 0
 
 
+def test_a_request_django_refuses_to_parse_gets_400_not_500(api_client):
+    body = assert_problem(api_client.get("/api/v1/raises/suspicious/"), 400, "malformed_request")
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" not in str(body)
+
+
 def test_unexpected_exception_gets_500_problem_without_internals():
     client = APIClient(raise_request_exception=False)
     body = assert_problem(client.get("/api/v1/raises/bug/"), 500, "internal_error")
@@ -88,6 +93,20 @@ def test_every_problem_type_uri_resolves(api_client):
 def test_unknown_api_path_gets_404_problem_not_html(api_client):
     body = assert_problem(api_client.get("/api/v1/no-such-thing/"), 404, "not_found")
     assert body["instance"] == "/api/v1/no-such-thing/"
+
+
+@pytest.mark.urls("config.urls")
+@pytest.mark.parametrize("path", ["/api/v1/orders/{}/", "/api/v1/payments/{}/",
+                                  "/api/v1/notifications/webhook-endpoints/{}/"])
+def test_an_id_that_is_not_a_uuid_gets_404_problem_not_500(staff_client, path):
+    assert_problem(staff_client.get(path.format("0" * 36)), 404, "not_found")
+
+
+@pytest.mark.urls("config.urls")
+def test_the_api_takes_json_bodies_only(customer_client):
+    response = customer_client.post("/api/v1/orders/", {"payment_token": "tok_approved"}, format="multipart",
+                                    HTTP_IDEMPOTENCY_KEY="form-1")
+    assert_problem(response, 415, "unsupported_media_type")
 
 
 @pytest.mark.urls("config.urls")
