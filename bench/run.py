@@ -162,6 +162,10 @@ _LATENCY = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
 def wrk(url: str, *, seconds: float, concurrency: int, script: str | None = None, env: dict | None = None) -> Run:
+    if env and "BENCH_RUN" in env:
+        # Keys restart at 1 in every wrk run: a run id of its own keeps them fresh (a key seen
+        # before is an idempotent replay, far cheaper than an order, and would inflate A).
+        env = {**env, "BENCH_RUN": secrets.token_hex(6)}
     args = ["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     if script:
         args += ["-s", str(ROOT / "bench" / script)]

@@ -26,6 +26,16 @@ def event_schema(event_type: str, version: int) -> dict:
     return json.loads(path.read_text())
 
 
+@functools.cache
+def _validator(event_type: str, version: int) -> jsonschema.Draft202012Validator:
+    # jsonschema.validate() checks the schema against the metaschema on every call: once is enough.
+    schema = event_schema(event_type, version)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
 def validate_event_data(event_type: str, version: int, data: dict) -> None:
     """Raise jsonschema.ValidationError when `data` breaks the event's contract."""
-    jsonschema.validate(data, event_schema(event_type, version), cls=jsonschema.Draft202012Validator)
+    error = jsonschema.exceptions.best_match(_validator(event_type, version).iter_errors(data))
+    if error is not None:
+        raise error
