@@ -163,7 +163,9 @@ def test_replay_dead_replays_the_dead_ones_matching(staff_client):
 def test_staff_see_the_dead_letter_queue_depth(staff_client):
     # Given two messages dead-lettered to notifications.dead (as RabbitMQ does with a rejected task)
     declare_dead_letter_topology()
-    with Connection(app.conf.broker_url) as connection:
+    # Publisher confirms: each publish returns once RabbitMQ has the message, so the depth read
+    # next cannot run ahead of it.
+    with Connection(app.conf.broker_url, transport_options={"confirm_publish": True}) as connection:
         channel = connection.channel()
         channel.queue_purge("notifications.dead")
         producer = Producer(channel, exchange=Exchange("dead-letter", type="direct", durable=True))
