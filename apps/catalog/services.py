@@ -298,9 +298,15 @@ def stock_adjustments_settle(*, now: datetime | None = None) -> int:
 # ---------------------------------------------------------------- reservations
 
 def _event(row: Reservation, source: str, target: str, now: datetime, note: str = "") -> None:
-    ReservationEvent.objects.create(
-        id=uuid.uuid4(), reservation_id=row.id, order_id=row.order_id, sku=row.sku, quantity=row.quantity,
-        from_status=source, to_status=target, note=note, created_at=now)
+    _events([row], source, target, now, note)
+
+
+def _events(rows: Sequence[Reservation], source: str, target: str, now: datetime, note: str = "") -> None:
+    """The audit trail of a transition of one or many rows: one insert."""
+    if rows:
+        ReservationEvent.objects.bulk_create([ReservationEvent(
+            id=uuid.uuid4(), reservation_id=row.id, order_id=row.order_id, sku=row.sku, quantity=row.quantity,
+            from_status=source, to_status=target, note=note, created_at=now) for row in rows])
 
 
 def _stock_apply(*, sku: str, effect: dict, now: datetime) -> None:
@@ -326,16 +332,28 @@ def _transition(row: Reservation, source: str, target: str, *, note: str = "", *
     return True
 
 
+class _Step:
+    """How far one line of a reserve call got: what its clean-up must undo."""
+    CLAIMED = "claimed"  # its row is pending and marked by this call; no units taken
+    TAKING = "taking"  # the units are being taken: in doubt if that write failed
+    TOOK = "took"  # the units were taken; the row is still pending
+    HOLDING = "holding"  # the row is being moved to held: in doubt if that write failed
+    HELD = "held"
+    UNDONE = "undone"  # given back by this call's clean-up
+
+
 @dataclass
 class _Claim:
     row: Reservation
     since: datetime  # our settling_since: the token that says the pending row is ours
+    step: str = _Step.CLAIMED
 
 
 def _reservation_claim(*, order_id: UUID, sku: str, quantity: int, expires_at: datetime | None,
                        row: Reservation | None) -> _Claim | str:
-    """First write of a line: the row, pending and marked. Returns the claim, or what stands
-    already: "kept" (the order holds the line) or "busy" (another call is mid-write on it)."""
+    """First write of a line the order has a row for already (or that appeared meanwhile): the
+    row, pending and marked. Returns the claim, or what stands already: "kept" (the order holds
+    the line) or "busy" (another call is mid-write on it)."""
     deadline = None
     while True:
         now = _now()
@@ -373,22 +391,56 @@ def _reservation_claim(*, order_id: UUID, sku: str, quantity: int, expires_at: d
         row = Reservation.objects.filter(pk=row.pk).first()
 
 
+def _claims_insert(*, order_id: UUID, wanted: Mapping[str, int], expires_at: datetime | None,
+                   claims: dict[str, _Claim]) -> list[str]:
+    """First write of the lines the order has no row for: all their rows in one insert, pending
+    and marked, and their events in one more. Adds the claims it made to `claims`; returns the
+    SKUs whose row appeared meanwhile (the same order reserving at once elsewhere), which the
+    caller claims line by line."""
+    now = _now()
+    rows = [Reservation(id=reservation_id(order_id=order_id, sku=sku), order_id=order_id, sku=sku, quantity=quantity,
+                        status=R.PENDING, expires_at=expires_at, settling_since=now, created_at=now, updated_at=now)
+            for sku, quantity in sorted(wanted.items())]
+    try:
+        Reservation.objects.bulk_create(rows)
+    except IntegrityError as error:
+        # A SQL engine inserted none of them (one statement, rolled back). MongoDB inserts in
+        # order and stops at the duplicate: the rows before it are written, and they are ours.
+        written = getattr(error.__cause__, "details", None) or {}
+        rows = rows[: written.get("nInserted", 0)]
+    _events(rows, "", R.PENDING, now)
+    claims.update({row.sku: _Claim(row, now) for row in rows})
+    return sorted(set(wanted) - {row.sku for row in rows})
+
+
 def _stock_take(*, sku: str, quantity: int, now: datetime) -> bool:
     """Second write: the units, if available. The row count decides; nothing is read first."""
     return bool(Stock.objects.filter(pk=sku, available__gte=quantity).update(
         available=F("available") - quantity, held=F("held") + quantity, version=F("version") + 1, updated_at=now))
 
 
-def _reservation_hold(claim: _Claim) -> bool:
-    """Third write: pending -> held, only if nobody released the line meanwhile."""
+def _reservation_hold(claims: Sequence[_Claim]) -> list[_Claim]:
+    """Third write: pending -> held for every line at once, each only if nobody released it
+    meanwhile. Returns the claims that were not held (their units are still taken)."""
     transition_check(R.PENDING, R.HELD)
     now = _now()
-    held = Reservation.objects.filter(pk=claim.row.pk, status=R.PENDING, settling_since=claim.since).update(
-        status=R.HELD, settling_since=None, updated_at=now)
-    if held:
-        claim.row.status = R.HELD
-        _event(claim.row, R.PENDING, R.HELD, now)
-    return bool(held)
+    by_mark: dict[datetime, list[_Claim]] = {}
+    for claim in claims:
+        by_mark.setdefault(claim.since, []).append(claim)  # one mark per call, but for lines taken again
+    held = sum(Reservation.objects.filter(pk__in=[claim.row.pk for claim in group], status=R.PENDING,
+                                          settling_since=since).update(
+        status=R.HELD, settling_since=None, updated_at=now) for since, group in by_mark.items())
+    missed: list[_Claim] = []
+    if held < len(claims):
+        # The hold clears the mark with the status, so a row that still carries ours was not held.
+        marks = dict(Reservation.objects.filter(pk__in=[claim.row.pk for claim in claims])
+                     .values_list("pk", "settling_since"))
+        missed = [claim for claim in claims if marks.get(claim.row.pk) == claim.since]
+    for claim in claims:
+        if claim not in missed:
+            claim.row.status, claim.step = R.HELD, _Step.HELD
+    _events([claim.row for claim in claims if claim not in missed], R.PENDING, R.HELD, now)
+    return missed
 
 
 def _claim_drop(claim: _Claim, *, took_units: bool, note: str) -> None:
@@ -405,21 +457,17 @@ def _claim_drop(claim: _Claim, *, took_units: bool, note: str) -> None:
         Reservation.objects.filter(pk=claim.row.pk, settling_since=claim.since).update(settling_since=None)
 
 
-def _reserve_line(*, order_id: UUID, sku: str, quantity: int, expires_at: datetime | None,
-                  row: Reservation | None) -> Reservation | str:
-    """The row this call took the units for, or "kept" (held already) or "short"."""
-    claim = _reservation_claim(order_id=order_id, sku=sku, quantity=quantity, expires_at=expires_at, row=row)
-    if claim == "kept":
-        return "kept"
-    if claim == "busy":
-        return "short"
-    if not _stock_take(sku=sku, quantity=quantity, now=claim.since):
-        _claim_drop(claim, took_units=False, note="not enough stock")
-        return "short"
-    if not _reservation_hold(claim):
-        _claim_drop(claim, took_units=True, note="released while being reserved")
-        return "short"
-    return claim.row
+def _claims_undo(claims: Iterable[_Claim], note: str) -> None:
+    """Leave nothing held by this call: each line is undone as far as it got, and only once."""
+    for claim in claims:
+        step, claim.step = claim.step, _Step.UNDONE  # a failure below is the sweeper's to repair
+        if step in (_Step.CLAIMED, _Step.TOOK):
+            _claim_drop(claim, took_units=step == _Step.TOOK, note=note)
+        elif step in (_Step.HOLDING, _Step.HELD):
+            # Held or not, the release is conditional on held: it gives the units back once, and
+            # a row still pending is settled by the sweeper.
+            _transition(claim.row, R.HELD, R.RELEASED, note=note)
+        # TAKING: whether the units were taken is unknown; the sweeper recomputes them.
 
 
 def _quantities(lines: Iterable[StockLine]) -> dict[str, int]:
@@ -431,34 +479,64 @@ def _quantities(lines: Iterable[StockLine]) -> dict[str, int]:
     return wanted
 
 
+def _claims_make(*, order_id: UUID, wanted: Mapping[str, int], expires_at: datetime | None,
+                 claims: dict[str, _Claim], short: list[str]) -> None:
+    """First write of every line: adds this call's claims to `claims` and the lines another call
+    is writing to `short`. Lines the order holds already are neither."""
+    ids = [reservation_id(order_id=order_id, sku=sku) for sku in wanted]
+    existing = {row.sku: row for row in Reservation.objects.filter(pk__in=ids).order_by()}
+    fresh = {sku: quantity for sku, quantity in wanted.items() if sku not in existing}
+    one_by_one = [(sku, existing[sku]) for sku in sorted(existing)]
+    if fresh:
+        one_by_one += [(sku, None) for sku in _claims_insert(order_id=order_id, wanted=fresh,
+                                                             expires_at=expires_at, claims=claims)]
+    for sku, row in one_by_one:
+        claim = _reservation_claim(order_id=order_id, sku=sku, quantity=wanted[sku], expires_at=expires_at, row=row)
+        if isinstance(claim, _Claim):
+            claims[sku] = claim
+        elif claim == "busy":
+            short.append(sku)
+
+
 def stock_reserve(*, order_id: UUID, lines: Sequence[StockLine], ttl: timedelta | None) -> ReservationOutcome:
-    """Hold every line for the order, or none that this call took (see apps.catalog.api)."""
+    """Hold every line for the order, or none that this call took (see apps.catalog.api).
+
+    The writes that decide nothing are batched, so an order costs one conditional stock update
+    per SKU (portability rule 2) and a fixed number of statements besides: the read of what the
+    order holds, the rows in one insert, their events in one, the holds in one update and their
+    events in one more."""
     wanted = _quantities(lines)
-    now = _now()
-    expires_at = None if ttl is None else now + ttl
-    ids = {reservation_id(order_id=order_id, sku=sku): sku for sku in wanted}
-    existing = {row.sku: row for row in Reservation.objects.filter(pk__in=list(ids)).order_by()}
-    taken: list[Reservation] = []
+    expires_at = None if ttl is None else _now() + ttl
+    claims: dict[str, _Claim] = {}
     short: list[str] = []
     try:
-        for sku in sorted(wanted):
-            outcome = _reserve_line(order_id=order_id, sku=sku, quantity=wanted[sku], expires_at=expires_at,
-                                    row=existing.get(sku))
-            if isinstance(outcome, Reservation):
-                taken.append(outcome)
-            elif outcome == "short":
+        _claims_make(order_id=order_id, wanted=wanted, expires_at=expires_at, claims=claims, short=short)
+        for sku in sorted(claims):
+            claim = claims[sku]
+            claim.step = _Step.TAKING
+            took = _stock_take(sku=sku, quantity=claim.row.quantity, now=claim.since)
+            claim.step = _Step.TOOK if took else _Step.CLAIMED
+            if not took:
                 short.append(sku)
+        if claims and not short:
+            for claim in claims.values():
+                claim.step = _Step.HOLDING
+            for claim in _reservation_hold(list(claims.values())):
+                claim.step = _Step.TOOK
+                short.append(claim.row.sku)
         if short:
-            for row in taken:
-                _transition(row, R.HELD, R.RELEASED, note=f"other lines short: {', '.join(short)}")
+            short.sort()
+            for sku in sorted(claims):
+                note = "not enough stock" if sku in short else f"other lines short: {', '.join(short)}"
+                _claims_undo([claims[sku]], note)
     except BaseException:
         # The caller gets the error, not an outcome: leave nothing of this call held.
-        for row in taken:
+        for claim in claims.values():
             with contextlib.suppress(DatabaseError):
-                _transition(row, R.HELD, R.RELEASED, note="reservation failed")
+                _claims_undo([claim], "reservation failed")
         raise
     finally:
-        catalog_cache_invalidate(skus=[row.sku for row in taken])
+        catalog_cache_invalidate(skus=sorted(sku for sku, claim in claims.items() if claim.step != _Step.CLAIMED))
     return ReservationOutcome(order_id=order_id, reserved=not short, short_skus=tuple(short))
 
 

@@ -103,6 +103,26 @@ def test_a_crash_on_the_second_line_gives_back_the_first_and_the_sweeper_settles
     assert assert_stock_consistent("B-MUG", stocked=5)["available"] == 5
 
 
+def test_a_crash_while_giving_back_a_short_call_never_gives_the_units_back_twice(monkeypatch):
+    ProductFactory(sku="A-LAMP", units=5)
+    ProductFactory(sku="B-MUG", units=1)
+    order_id = uuid.uuid4()
+    real_events = services._events
+    # The call is short of B-MUG; the audit row of A-LAMP's give-back fails, after the units went back.
+    monkeypatch.setattr(services, "_events", lambda rows, source, target, now, note="": (
+        crash() if note.startswith("other lines short") else real_events(rows, source, target, now, note)))
+
+    with pytest.raises(OperationalError):
+        reserve(order_id, ("A-LAMP", 2), ("B-MUG", 2))
+    monkeypatch.undo()
+
+    assert Reservation.objects.get(order_id=order_id, sku="A-LAMP").status == R.RELEASED
+    assert assert_stock_consistent("A-LAMP", stocked=5)["available"] == 5
+    reservations_sweep(now=after_grace())
+    assert assert_stock_consistent("A-LAMP", stocked=5)["available"] == 5
+    assert assert_stock_consistent("B-MUG", stocked=1)["available"] == 1
+
+
 def test_a_crash_between_release_and_its_stock_write_is_repaired_by_the_sweeper(monkeypatch):
     ProductFactory(sku="LAMP", units=5)
     order_id = uuid.uuid4()

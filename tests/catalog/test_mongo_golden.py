@@ -24,6 +24,7 @@ from django.db.utils import ConnectionHandler
 from django.test.utils import override_settings
 from django.utils import timezone
 from django_mongodb_backend.base import DatabaseWrapper as MongoDatabaseWrapper
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from apps.catalog import api as catalog
 from apps.catalog.services import reservation_id, reservations_expire
@@ -55,6 +56,7 @@ class Recorder:
         self.calls = []
         self.aggregate_results = deque()  # one list of documents per aggregate() call
         self.matched = defaultdict(deque)  # collection -> matched counts of its update_many() calls
+        self.insert_errors = defaultdict(deque)  # collection -> errors its insert_many() calls raise
 
     def collection(self, name):
         return _Collection(self, name)
@@ -89,6 +91,8 @@ class _Collection:
 
     def insert_many(self, documents, session=None):
         self._record("insert_many", documents)
+        if errors := self.recorder.insert_errors[self.name]:
+            raise errors.popleft()
         return _Result(inserted_ids=[None] * len(documents))
 
     def create_indexes(self, models):
@@ -104,6 +108,9 @@ def mongo():
         "NAME": "commerce_catalog"}})["default"]
     connection = MongoDatabaseWrapper(settings_dict, alias=ALIAS)
     connection.get_collection = recorder.collection
+    # Django's own atomic() around bulk_create asks for the autocommit state, which opens the
+    # (lazy) client first; the backend's commit and rollback do nothing, so no client is needed.
+    connection.ensure_connection = lambda: None
     connection.__dict__["database"] = recorder  # the schema editor's create_collection()
     connections[ALIAS] = connection
     try:
@@ -155,16 +162,69 @@ def test_reserve_compiles_to_a_row_insert_then_one_conditional_stock_update(mong
         event("", "pending"),
         # Second write: the units, in one conditional update.
         TAKE_TWO,
-        # Third write: pending -> held, only if the row is still ours (nobody released it).
+        # Third write: pending -> held, only where the row is still ours (nobody released it).
         ("catalog_reservation", "update_many",
-         {"$and": [{"id": RESERVATION}, {"settling_since": NOW}, {"status": "pending"}]},
-         [{"$set": {"settling_since": {"$literal": None}, "status": {"$literal": "held"},
+         {"$and": [{"id": {"$in": (RESERVATION,)}}, {"settling_since": NOW}, {"status": "pending"}]},
+         [{"$set": {"status": {"$literal": "held"}, "settling_since": {"$literal": None},
                     "updated_at": {"$literal": NOW}}}]),
         event("pending", "held"),
     ]
     inserted, hold = mongo.calls[1][2][0], mongo.calls[4][2]
     assert hold["$and"][1]["settling_since"] == inserted["settling_since"]  # the mark is the token
     assert timedelta(minutes=14) < inserted["expires_at"] - inserted["created_at"] <= timedelta(minutes=15)
+
+
+def test_each_more_line_adds_one_conditional_stock_update_and_nothing_else(mongo):
+    mongo.matched["catalog_reservation"].append(2)  # the hold matches both rows
+
+    outcome = catalog.stock_reserve(order_id=ORDER, lines=[catalog.StockLine(sku="LAMP", quantity=2),
+                                                           catalog.StockLine(sku="MUG", quantity=1)])
+
+    assert outcome.reserved is True
+    assert [(collection, operation) for collection, operation, *_ in mongo.calls] == [
+        ("catalog_reservation", "aggregate"),
+        ("catalog_reservation", "insert_many"),  # both rows
+        ("catalog_reservationevent", "insert_many"),  # both events
+        ("catalog_stock", "update_many"),  # LAMP's units
+        ("catalog_stock", "update_many"),  # MUG's units
+        ("catalog_reservation", "update_many"),  # both holds
+        ("catalog_reservationevent", "insert_many"),  # both events
+    ]
+    rows, hold = mongo.calls[1][2], mongo.calls[5][2]
+    assert [row["sku"] for row in rows] == ["LAMP", "MUG"]
+    assert sorted(hold["$and"][0]["id"]["$in"]) == sorted(row["id"] for row in rows)
+    assert mongo.calls[3][2] == TAKE_TWO[2]
+    assert mongo.calls[4][2] == {"$and": [{"available": {"$gte": 1}}, {"sku": "MUG"}]}
+
+
+def test_a_row_written_meanwhile_stops_the_insert_and_only_the_rows_before_it_are_ours(mongo):
+    """Another call for the same order wrote MUG's row between our read and our insert, which
+    MongoDB performs in order up to the duplicate: LAMP's row is ours, MUG's is the other's."""
+    mug = reservation_id(order_id=ORDER, sku="MUG").hex
+    duplicate = {"index": 1, "code": 11000, "errmsg": "E11000 duplicate key error collection: catalog_reservation"}
+    mongo.insert_errors["catalog_reservation"].extend([
+        BulkWriteError({"nInserted": 1, "writeErrors": [duplicate]}),
+        DuplicateKeyError(duplicate["errmsg"], 11000)])
+    mongo.aggregate_results.extend([[], [{**held_row_document(quantity=1), "id": mug, "sku": "MUG"}]])
+
+    outcome = catalog.stock_reserve(order_id=ORDER, lines=[catalog.StockLine(sku="LAMP", quantity=2),
+                                                           catalog.StockLine(sku="MUG", quantity=1)])
+
+    assert outcome.reserved is True  # MUG is held for the order already
+    calls = [(collection, operation) for collection, operation, *_ in mongo.calls]
+    assert calls == [
+        ("catalog_reservation", "aggregate"),
+        ("catalog_reservation", "insert_many"),  # LAMP written, MUG a duplicate
+        ("catalog_reservationevent", "insert_many"),
+        ("catalog_reservation", "insert_many"),  # MUG alone: the duplicate again
+        ("catalog_reservation", "aggregate"),  # MUG read back: held for the order
+        ("catalog_stock", "update_many"),
+        ("catalog_reservation", "update_many"),
+        ("catalog_reservationevent", "insert_many"),
+    ]
+    assert [event["sku"] for event in mongo.calls[2][2]] == ["LAMP"]
+    assert mongo.calls[5] == TAKE_TWO  # only LAMP's units are taken
+    assert mongo.calls[6][2]["$and"][0] == {"id": {"$in": (RESERVATION,)}}
 
 
 def test_a_short_reserve_takes_nothing_and_releases_its_row(mongo):

@@ -6,9 +6,12 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.catalog import api as catalog
+from apps.catalog import services
 from apps.catalog.errors import ReservationMismatch
 from apps.catalog.models import Reservation, ReservationEvent
 from apps.catalog.services import reservations_sweep
@@ -57,6 +60,26 @@ def test_reserve_holds_every_line_for_the_order():
     assert assert_stock_consistent("MUG", stocked=3)["available"] == 0
 
 
+def test_each_more_line_costs_one_conditional_stock_update_and_nothing_else():
+    """The writes that decide nothing (rows, holds, their events) are batched per order."""
+    skus = ["A-LAMP", "B-MUG", "C-TEA", "D-PEN"]
+    for sku in skus:
+        ProductFactory(sku=sku, units=5)
+    statements = {}
+    for count in (1, 2, 4):
+        with CaptureQueriesContext(connections["catalog"]) as captured:
+            outcome = catalog.stock_reserve(order_id=uuid.uuid4(), lines=[line(sku, 1) for sku in skus[:count]])
+        assert outcome.reserved is True
+        statements[count] = [query["sql"] for query in captured.captured_queries]
+
+    assert {count: len(sql) for count, sql in statements.items()} == {1: 6, 2: 7, 4: 9}
+    stock_updates = [sql for sql in statements[4] if sql.startswith('UPDATE "catalog_stock"')]
+    assert len(stock_updates) == 4
+    # Three orders took A, two took B, one each C and D.
+    assert {sku: assert_stock_consistent(sku, stocked=5)["available"] for sku in skus} == {
+        "A-LAMP": 2, "B-MUG": 3, "C-TEA": 4, "D-PEN": 4}
+
+
 def test_reserving_twice_for_the_same_order_takes_the_units_once():
     ProductFactory(sku="LAMP", units=5)
     order_id = uuid.uuid4()
@@ -81,6 +104,33 @@ def test_a_short_line_gives_back_what_the_same_call_took():
     assert statuses(order_id) == {"LAMP": R.RELEASED, "MUG": R.RELEASED, "GHOST": R.RELEASED}
     assert assert_stock_consistent("LAMP", stocked=5)["available"] == 5
     assert assert_stock_consistent("MUG", stocked=1)["available"] == 1
+
+
+@pytest.mark.parametrize("released", [["MUG"], ["LAMP", "MUG"]])
+def test_lines_released_while_being_reserved_make_the_call_short_and_give_back_everything_once(
+        monkeypatch, released):
+    """The order gives up (its saga compensates) after the units were taken, before the holds:
+    the hold finds those rows released, and this call gives back every unit it took, once."""
+    ProductFactory(sku="LAMP", units=5)
+    ProductFactory(sku="MUG", units=5)
+    order_id = uuid.uuid4()
+    real_hold = services._reservation_hold
+
+    def release_then_hold(claims):
+        for claim in claims:
+            if claim.row.sku in released:
+                assert services._transition(claim.row, R.PENDING, R.RELEASED, note="released by the order")
+        return real_hold(claims)
+
+    monkeypatch.setattr(services, "_reservation_hold", release_then_hold)
+
+    outcome = catalog.stock_reserve(order_id=order_id, lines=[line("LAMP", 2), line("MUG", 3)])
+
+    assert (outcome.reserved, outcome.short_skus) == (False, tuple(released))
+    assert statuses(order_id) == {"LAMP": R.RELEASED, "MUG": R.RELEASED}
+    assert assert_stock_consistent("LAMP", stocked=5)["available"] == 5
+    assert assert_stock_consistent("MUG", stocked=5)["available"] == 5
+    assert not Reservation.objects.filter(order_id=order_id, settling_since__isnull=False).exists()
 
 
 def test_a_short_line_keeps_holds_that_an_earlier_call_made():
