@@ -29,7 +29,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, IntegrityError, router
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -301,12 +301,22 @@ def _event(row: Reservation, source: str, target: str, now: datetime, note: str 
     _events([row], source, target, now, note)
 
 
+def _insert(model, rows: Sequence) -> None:
+    """All rows in one INSERT (one insert_many on MongoDB), and nothing else. bulk_create()
+    would wrap it in atomic(), which costs a BEGIN and a COMMIT round trip on PostgreSQL and
+    protects nothing: one statement is atomic in SQL, and MongoDB's partial insert is handled
+    by the caller. Django's own save() and bulk_create() insert through the same _insert()."""
+    if rows:
+        model._base_manager._insert(rows, fields=model._meta.concrete_fields, using=router.db_for_write(model))
+        for row in rows:
+            row._state.adding, row._state.db = False, router.db_for_write(model)
+
+
 def _events(rows: Sequence[Reservation], source: str, target: str, now: datetime, note: str = "") -> None:
     """The audit trail of a transition of one or many rows: one insert."""
-    if rows:
-        ReservationEvent.objects.bulk_create([ReservationEvent(
-            id=uuid.uuid4(), reservation_id=row.id, order_id=row.order_id, sku=row.sku, quantity=row.quantity,
-            from_status=source, to_status=target, note=note, created_at=now) for row in rows])
+    _insert(ReservationEvent, [ReservationEvent(
+        id=uuid.uuid4(), reservation_id=row.id, order_id=row.order_id, sku=row.sku, quantity=row.quantity,
+        from_status=source, to_status=target, note=note, created_at=now) for row in rows])
 
 
 def _stock_apply(*, sku: str, effect: dict, now: datetime) -> None:
@@ -402,7 +412,7 @@ def _claims_insert(*, order_id: UUID, wanted: Mapping[str, int], expires_at: dat
                         status=R.PENDING, expires_at=expires_at, settling_since=now, created_at=now, updated_at=now)
             for sku, quantity in sorted(wanted.items())]
     try:
-        Reservation.objects.bulk_create(rows)
+        _insert(Reservation, rows)
     except IntegrityError as error:
         # A SQL engine inserted none of them (one statement, rolled back). MongoDB inserts in
         # order and stops at the duplicate: the rows before it are written, and they are ours.

@@ -108,9 +108,6 @@ def mongo():
         "NAME": "commerce_catalog"}})["default"]
     connection = MongoDatabaseWrapper(settings_dict, alias=ALIAS)
     connection.get_collection = recorder.collection
-    # Django's own atomic() around bulk_create asks for the autocommit state, which opens the
-    # (lazy) client first; the backend's commit and rollback do nothing, so no client is needed.
-    connection.ensure_connection = lambda: None
     connection.__dict__["database"] = recorder  # the schema editor's create_collection()
     connections[ALIAS] = connection
     try:

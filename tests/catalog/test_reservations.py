@@ -60,8 +60,10 @@ def test_reserve_holds_every_line_for_the_order():
     assert assert_stock_consistent("MUG", stocked=3)["available"] == 0
 
 
+@pytest.mark.django_db(transaction=True, databases=["default", "catalog"])  # autocommit, as in production
 def test_each_more_line_costs_one_conditional_stock_update_and_nothing_else():
-    """The writes that decide nothing (rows, holds, their events) are batched per order."""
+    """The writes that decide nothing (rows, holds, their events) are batched per order, and no
+    transaction is opened for them (BEGIN and COMMIT are round trips too)."""
     skus = ["A-LAMP", "B-MUG", "C-TEA", "D-PEN"]
     for sku in skus:
         ProductFactory(sku=sku, units=5)
