@@ -307,9 +307,10 @@ def _insert(model, rows: Sequence) -> None:
     protects nothing: one statement is atomic in SQL, and MongoDB's partial insert is handled
     by the caller. Django's own save() and bulk_create() insert through the same _insert()."""
     if rows:
-        model._base_manager._insert(rows, fields=model._meta.concrete_fields, using=router.db_for_write(model))
+        alias = router.db_for_write(model)
+        model._base_manager._insert(rows, fields=model._meta.concrete_fields, using=alias)
         for row in rows:
-            row._state.adding, row._state.db = False, router.db_for_write(model)
+            row._state.adding, row._state.db = False, alias
 
 
 def _events(rows: Sequence[Reservation], source: str, target: str, now: datetime, note: str = "") -> None:
@@ -446,10 +447,10 @@ def _reservation_hold(claims: Sequence[_Claim]) -> list[_Claim]:
         marks = dict(Reservation.objects.filter(pk__in=[claim.row.pk for claim in claims])
                      .values_list("pk", "settling_since"))
         missed = [claim for claim in claims if marks.get(claim.row.pk) == claim.since]
-    for claim in claims:
-        if claim not in missed:
-            claim.row.status, claim.step = R.HELD, _Step.HELD
-    _events([claim.row for claim in claims if claim not in missed], R.PENDING, R.HELD, now)
+    held_rows = [claim.row for claim in claims if claim not in missed]
+    for row in held_rows:
+        row.status = R.HELD
+    _events(held_rows, R.PENDING, R.HELD, now)
     return missed
 
 
@@ -467,17 +468,16 @@ def _claim_drop(claim: _Claim, *, took_units: bool, note: str) -> None:
         Reservation.objects.filter(pk=claim.row.pk, settling_since=claim.since).update(settling_since=None)
 
 
-def _claims_undo(claims: Iterable[_Claim], note: str) -> None:
-    """Leave nothing held by this call: each line is undone as far as it got, and only once."""
-    for claim in claims:
-        step, claim.step = claim.step, _Step.UNDONE  # a failure below is the sweeper's to repair
-        if step in (_Step.CLAIMED, _Step.TOOK):
-            _claim_drop(claim, took_units=step == _Step.TOOK, note=note)
-        elif step in (_Step.HOLDING, _Step.HELD):
-            # Held or not, the release is conditional on held: it gives the units back once, and
-            # a row still pending is settled by the sweeper.
-            _transition(claim.row, R.HELD, R.RELEASED, note=note)
-        # TAKING: whether the units were taken is unknown; the sweeper recomputes them.
+def _claim_undo(claim: _Claim, note: str) -> None:
+    """Leave nothing of the line held by this call: undone as far as it got, and only once."""
+    step, claim.step = claim.step, _Step.UNDONE  # a failure below is the sweeper's to repair
+    if step in (_Step.CLAIMED, _Step.TOOK):
+        _claim_drop(claim, took_units=step == _Step.TOOK, note=note)
+    elif step in (_Step.HOLDING, _Step.HELD):
+        # Held or not, the release is conditional on held: it gives the units back once, and
+        # a row still pending is settled by the sweeper.
+        _transition(claim.row, R.HELD, R.RELEASED, note=note)
+    # TAKING: whether the units were taken is unknown; the sweeper recomputes them.
 
 
 def _quantities(lines: Iterable[StockLine]) -> dict[str, int]:
@@ -531,19 +531,20 @@ def stock_reserve(*, order_id: UUID, lines: Sequence[StockLine], ttl: timedelta 
         if claims and not short:
             for claim in claims.values():
                 claim.step = _Step.HOLDING
-            for claim in _reservation_hold(list(claims.values())):
-                claim.step = _Step.TOOK
-                short.append(claim.row.sku)
+            missed = _reservation_hold(list(claims.values()))
+            for claim in claims.values():
+                claim.step = _Step.TOOK if claim in missed else _Step.HELD
+            short += [claim.row.sku for claim in missed]
         if short:
             short.sort()
             for sku in sorted(claims):
                 note = "not enough stock" if sku in short else f"other lines short: {', '.join(short)}"
-                _claims_undo([claims[sku]], note)
+                _claim_undo(claims[sku], note)
     except BaseException:
         # The caller gets the error, not an outcome: leave nothing of this call held.
         for claim in claims.values():
             with contextlib.suppress(DatabaseError):
-                _claims_undo([claim], "reservation failed")
+                _claim_undo(claim, "reservation failed")
         raise
     finally:
         catalog_cache_invalidate(skus=sorted(sku for sku, claim in claims.items() if claim.step != _Step.CLAIMED))
