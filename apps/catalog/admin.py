@@ -207,8 +207,6 @@ class CategoryAdmin(admin.ModelAdmin):
             services.category_delete(slug=category.slug)
 
 
-
-
 @admin.register(Reservation)
 class ReservationAdmin(ReadOnlyModelAdmin):
     list_display = ["order_id", "sku", "quantity", "status", "expires_at", "settling_since", "updated_at"]

@@ -44,8 +44,6 @@ class RefundForm(forms.Form):
                                 help_text="Empty: refund all that remains refundable.")
 
 
-
-
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyModelAdmin):
     list_display = ["id", "order_id", "status", "currency", "amount", "amount_authorized", "amount_captured",
