@@ -43,12 +43,26 @@ def declare_dead_letter_topology() -> None:
             queue.bind(channel).declare()
 
 
+def declare_work_topology() -> None:
+    """Declare every work queue and its exchange, whichever queues this worker consumes.
+
+    Celery's native delayed delivery binds each work queue's exchange when the worker starts,
+    before the worker declares the queues it consumes; on a fresh vhost those exchanges did not
+    exist yet and the worker logged CRITICAL "Native delayed delivery will not be available"
+    (countdown retries then blocked the worker). A publisher of a task for a queue no worker has
+    consumed yet also needs it to exist, or the message is unroutable."""
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        for queue in [*dead_letter_queues(), *app.conf.task_queues]:
+            queue.bind(channel).declare()
+
+
 @celeryd_init.connect
 def _declare_on_worker_start(**kwargs):
     # A worker always has its broker: what its tasks send (retries with a countdown, follow-up
     # tasks) must go through it, even under settings that run tasks eagerly in other processes.
     app.conf.task_always_eager = False
-    declare_dead_letter_topology()
+    declare_work_topology()
 
 
 @task_prerun.connect

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install (Debian packages) and run the real backing services on loopback for tests and benches:
 # PostgreSQL, Redis and RabbitMQ, with data under var/services/ (git-ignored).
-#   scripts/services.sh start | stop | status | vhost NAME
+#   scripts/services.sh start | stop | status | vhost NAME | vhost-delete NAME
 # Idempotent: start when running is a no-op; stop when stopped is a no-op.
 set -euo pipefail
 
@@ -93,14 +93,32 @@ redis_stop() {
 rabbit_env() {
   local d=$DATA/rabbitmq
   # The distribution ports default to AMQP port + 20000 / + 30000, past 65535 here: set them.
-  env HOME="$d" RABBITMQ_NODENAME="commerce@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+  # HOME holds the Erlang cookie: rabbitmqctl_ points it at the running node's (RABBIT_HOME).
+  env HOME="${RABBIT_HOME:-$d}" RABBITMQ_NODENAME="commerce@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
     RABBITMQ_NODE_PORT="$AMQP_PORT" RABBITMQ_DIST_PORT=$((AMQP_PORT + 1)) \
     RABBITMQ_CTL_DIST_PORT_MIN=$((AMQP_PORT + 2)) RABBITMQ_CTL_DIST_PORT_MAX=$((AMQP_PORT + 12)) \
     ERL_EPMD_ADDRESS=127.0.0.1 RABBITMQ_MNESIA_BASE="$d/mnesia" RABBITMQ_LOG_BASE="$d/log" \
     RABBITMQ_PID_FILE="$d/rabbitmq.pid" RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf" \
     RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins" RABBITMQ_ADVANCED_CONFIG_FILE="$d/advanced.config" "$@"
 }
-rabbitmqctl_() { as_user rabbitmq "$(which env)" bash -c "$(declare -f rabbit_env); AMQP_PORT=$AMQP_PORT DATA='$DATA'; rabbit_env /usr/lib/rabbitmq/bin/rabbitmqctl $*"; }
+# The data directory (HOME, with the Erlang cookie) of the node that serves AMQP_PORT. It is
+# another checkout's when that one started the broker: rabbitmqctl must present that node's cookie,
+# not ours (else it exits 69, authentication failed, or 78 without any cookie here). Found from the
+# -home of each running rabbit node whose rabbitmq.conf (written by rabbit_start) names our port.
+rabbit_home() {
+  local pid home
+  for pid in $(pgrep -f 'beam.smp.* -s rabbit boot' || true); do
+    home=$(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | sed -n '/^-home$/{n;p;q}') || continue
+    if [ -n "$home" ] && grep -qs "^listeners.tcp.default = 127.0.0.1:$AMQP_PORT\$" "$home/rabbitmq.conf"; then
+      echo "$home"; return
+    fi
+  done
+  echo "$DATA/rabbitmq"
+}
+rabbitmqctl_() {
+  local home; home=$(rabbit_home)
+  as_user rabbitmq "$(which env)" bash -c "$(declare -f rabbit_env); AMQP_PORT=$AMQP_PORT DATA='$DATA' RABBIT_HOME='$home'; rabbit_env /usr/lib/rabbitmq/bin/rabbitmqctl $*"
+}
 rabbit_ready() { [ -f "$DATA/rabbitmq/rabbitmq.pid" ] && rabbitmqctl_ -q await_startup --timeout 5 >/dev/null 2>&1; }
 # Something (this checkout's node or another's) already answers AMQP on the port: use it.
 amqp_listening() { (exec 3<>"/dev/tcp/127.0.0.1/$AMQP_PORT") 2>/dev/null; }
@@ -116,7 +134,7 @@ rabbit_start() {
   chown -R rabbitmq:rabbitmq "$d" 2>/dev/null || true
   log "starting rabbitmq on 127.0.0.1:$AMQP_PORT"
   as_user rabbitmq "$(which env)" bash -c "$(declare -f rabbit_env); AMQP_PORT=$AMQP_PORT DATA='$DATA'; \
-    rabbit_env setsid /usr/lib/rabbitmq/bin/rabbitmq-server > '$d/log/startup.log' 2>&1 &"
+    ulimit -n 65536 2>/dev/null || ulimit -n \$(ulimit -Hn); rabbit_env setsid /usr/lib/rabbitmq/bin/rabbitmq-server > '$d/log/startup.log' 2>&1 &"
   for _ in $(seq 1 60); do [ -f "$d/rabbitmq.pid" ] && break; sleep 1; done
   rabbitmqctl_ -q wait "$d/rabbitmq.pid" --timeout 120 >/dev/null || { log "rabbitmq did not start"; tail -30 "$d/log/startup.log"; exit 1; }
   rabbitmqctl_ -q add_vhost commerce >/dev/null 2>&1 || true
@@ -136,6 +154,10 @@ case "${1:-}" in
     rabbitmqctl_ -q add_vhost "$2" >/dev/null 2>&1 || true
     rabbitmqctl_ -q set_permissions -p "$2" $DB_USER "'.*'" "'.*'" "'.*'" >/dev/null
     log "vhost $2 ready" ;;
+  vhost-delete)  # drop a vhost a test made, with its queues (each quorum queue costs the broker a process)
+    [ -n "${2:-}" ] || { echo "usage: $0 vhost-delete NAME" >&2; exit 2; }
+    rabbitmqctl_ -q delete_vhost "$2" >/dev/null 2>&1 || true
+    log "vhost $2 deleted" ;;
   stop) rabbit_stop; redis_stop; pg_stop; log "stopped" ;;
   status)
     pg_ready && log "postgresql: up" || log "postgresql: down"

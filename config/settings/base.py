@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
     "apps.common",
     "apps.catalog",
     "apps.orders",
@@ -82,7 +83,7 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "apps.common.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="commerce"),
             "OPTIONS": {
@@ -96,8 +97,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-DJANGO_REDIS_LOGGER = "apps.common.cache"
+# A dependency the API works around (Redis) logs its failures at most once per interval per
+# process; dependency_failures_total counts every one (apps.common.degraded).
+DEGRADED_LOG_INTERVAL_SECONDS = env.float("DEGRADED_LOG_INTERVAL_SECONDS", default=60.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -128,7 +130,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # A JSON API: form and multipart bodies cannot carry the nested lines and lists the
     # serializers expect, so they get 415 instead of half-parsed data (and the schema says so).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # apps.common.parsers.JSONParser is DRF's with a nesting limit (API_MAX_JSON_DEPTH).
+    "DEFAULT_PARSER_CLASSES": ["apps.common.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apps.common.pagination.CursorPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "apps.common.openapi.AutoSchema",
@@ -151,6 +154,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The docs page loads pinned Swagger UI (and Redoc) assets from our static files: it works
+    # offline and shows the version we tested, not whatever a CDN serves as @latest.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Request bodies get components of their own, so they can say what only input must satisfy
     # (a required string is not blank: minLength 1) without constraining what responses show.
     "COMPONENT_SPLIT_REQUEST": True,
@@ -251,6 +259,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact"]},
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Django gives "django" (under DEBUG) and "django.server" handlers of their own: their records
+    # printed twice, or once unredacted. Every record goes through the root's handler alone.
+    "loggers": {
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+        "django.server": {"handlers": [], "level": "NOTSET", "propagate": True},
+    },
 }
 
 # --- Telemetry ---
@@ -262,6 +276,9 @@ METRICS_QUEUES = env.list("METRICS_QUEUES", default=["default", "default.dead", 
 
 # --- Backpressure and request limits ---
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+# JSON bodies nested deeper than this are malformed (400): a few KB of brackets would otherwise
+# exhaust the parser's recursion.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 BACKPRESSURE_WRITE_PATHS = env.list("BACKPRESSURE_WRITE_PATHS", default=["/api/v1/orders/", "/api/v1/payments/"])
 BACKPRESSURE_OUTBOX_LIMIT = env.int("BACKPRESSURE_OUTBOX_LIMIT", default=10_000)
@@ -287,3 +304,5 @@ CELERY_BEAT_SCHEDULE = {
     **NOTIFICATIONS_BEAT_SCHEDULE,  # noqa: F405
     **REPORTING_BEAT_SCHEDULE,  # noqa: F405
 }
+# Where beat keeps its schedule state (a file in the working directory by default).
+CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default="celerybeat-schedule")
