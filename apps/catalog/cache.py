@@ -8,15 +8,15 @@ it under a generation nobody reads any more: nothing is served stale after a wri
 A cold key is rebuilt by one request at a time: the first takes a short lock (SET NX); the
 others wait briefly for its result and, if it does not come, read the database themselves.
 
-When Redis is down every read is served from the database (logged, never an error); after a
-failure this process reads from the database without trying Redis for a few seconds, so that an
-unreachable Redis does not cost every request a connect timeout. Writes always try to
-invalidate; those made while Redis is down cannot, so entries live at most their TTL."""
+When Redis is down every read is served from the database (counted and logged through
+apps.common.degraded, never an error); after a failure this process reads from the database
+without trying Redis for a few seconds, so that an unreachable Redis does not cost every request
+a connect timeout. Writes always try to invalidate; those made while Redis is down cannot, so
+entries live at most their TTL."""
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -28,7 +28,7 @@ from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-logger = logging.getLogger(__name__)
+from apps.common.degraded import dependency_failed
 
 LIST_GENERATION_KEY = "catalog:gen:lists"
 _GENERATION_TTL = 7 * 24 * 3600  # longer than any entry: a lost generation only costs a miss
@@ -104,8 +104,9 @@ def _read_through(*, base: str, generation_key: str, ttl: int, build: Callable[[
         return build_once()
     except CacheDown as exc:
         _reads_paused_until[_location()] = time.monotonic() + settings.CATALOG_CACHE_RETRY_SECONDS
-        logger.warning("catalog cache unavailable, serving %s from the database (reads skip the cache for %ss): %s",
-                       base, settings.CATALOG_CACHE_RETRY_SECONDS, exc)
+        dependency_failed(dependency="redis", component="catalog_cache", error=exc,
+                          fallback=f"catalog reads come from the database, for {settings.CATALOG_CACHE_RETRY_SECONDS}s "
+                                   f"without trying Redis")
         return build_once()
 
 
@@ -133,5 +134,5 @@ def catalog_cache_invalidate(*, skus: Iterable[str] = (), lists: bool = False) -
     try:
         _call("set_many", {key: uuid.uuid4().hex for key in keys}, _GENERATION_TTL)
     except CacheDown as exc:
-        logger.warning("catalog cache unavailable, could not invalidate %s (entries expire by their TTL): %s",
-                       sorted(keys), exc)
+        dependency_failed(dependency="redis", component="catalog_cache", error=exc,
+                          fallback="catalog entries a write changed expire by their TTL instead")

@@ -1,5 +1,6 @@
 """Prometheus metrics: every endpoint (route template, method, status), every task and event
-handler (runs, failures, duration), the outbox backlog and the queue depths.
+handler (runs, failures, duration), failures of degraded dependencies, the outbox backlog and
+the queue depths.
 
 Under gunicorn with several workers set PROMETHEUS_MULTIPROC_DIR so /metrics adds up every
 worker's figures (prometheus_client multiprocess mode)."""
@@ -33,6 +34,8 @@ TASK_LATENCY = Histogram("celery_task_duration_seconds", "Celery task duration",
 HANDLER_RUNS = Counter("event_handler_runs_total", "Event handler runs", ["consumer", "event_type"])
 HANDLER_FAILURES = Counter("event_handler_failures_total", "Event handler failures", ["consumer", "event_type"])
 HANDLER_LATENCY = Histogram("event_handler_duration_seconds", "Event handler duration", ["consumer", "event_type"])
+DEPENDENCY_FAILURES = Counter("dependency_failures_total", "Calls to a backing service that failed and were worked "
+                              "around (apps.common.degraded)", ["dependency", "component"])
 
 
 class MetricsMiddleware:

@@ -10,8 +10,9 @@ half_open  then one call, the probe, goes through; the others are refused until 
 
 Each step is one Lua script, atomic in Redis, on Redis' clock (no skew between hosts). The
 timeouts are read from settings at each call, so a changed setting applies at once.
-If Redis is unreachable the breaker fails open: the call goes through and a warning is logged,
-because refusing every payment when only the breaker's storage is down would be worse."""
+If Redis is unreachable the breaker fails open: the call goes through and the failure is counted
+and logged (apps.common.degraded), because refusing every payment when only the breaker's storage
+is down would be worse."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import math
 import redis
 from django.conf import settings
 
+from apps.common.degraded import dependency_failed
 from apps.payments.api import PaymentProviderUnavailable
 
 logger = logging.getLogger(__name__)
@@ -111,8 +113,8 @@ class CircuitBreaker:
                 int(settings.PAYMENTS_BREAKER_RESET_SECONDS * 1000),
                 int(settings.PAYMENTS_BREAKER_PROBE_SECONDS * 1000), _KEY_TTL_SECONDS])
         except redis.RedisError as exc:
-            logger.warning("payments: circuit breaker %s cannot reach Redis (%s); letting the call through",
-                           self.name, type(exc).__name__)
+            dependency_failed(dependency="redis", component="payments_breaker", error=exc,
+                              fallback=f"circuit breaker {self.name} lets provider calls through")
             return None
         return bool(allowed), state.decode() if isinstance(state, bytes) else str(state), int(wait_ms)
 

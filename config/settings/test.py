@@ -26,7 +26,7 @@ if _suffix := env("TEST_DB_SUFFIX", default=""):
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:63790/0")
 CACHES = {**CACHES}
 CACHES["default"] = {
-    "BACKEND": "django_redis.cache.RedisCache",
+    "BACKEND": "apps.common.cache.RedisCache",
     "LOCATION": REDIS_URL,
     "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="commerce-test"),
     "OPTIONS": {

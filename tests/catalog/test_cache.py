@@ -14,12 +14,14 @@ from django.core.management import call_command
 from django.db import connections
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
+from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 
 from apps.catalog import api as catalog
 from apps.catalog import views
 from apps.catalog.models import Product, Stock
 from apps.catalog.services import reservations_sweep
+from apps.common import degraded
 from tests.catalog.factories import ProductFactory
 
 db = pytest.mark.django_db(databases=["default", "catalog"])
@@ -27,7 +29,7 @@ threaded_db = pytest.mark.django_db(transaction=True, databases=["default", "cat
 
 LIST = "/api/v1/products/"
 DEAD_REDIS = {"default": {
-    "BACKEND": "django_redis.cache.RedisCache",
+    "BACKEND": "apps.common.cache.RedisCache",
     "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
     "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "SOCKET_CONNECT_TIMEOUT": 0.5,
                 "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
@@ -269,7 +271,9 @@ def test_readers_do_not_wait_longer_than_allowed_for_a_stuck_rebuild(monkeypatch
 @db
 def test_with_redis_down_reads_and_writes_are_served_from_the_database_and_logged(api_client, staff_client, caplog):
     ProductFactory(sku="LAMP", price=Decimal("19.99"), units=4)
-    caplog.set_level(logging.WARNING, logger="apps.catalog.cache")
+    caplog.set_level(logging.WARNING, logger="apps.common.degraded")
+    degraded.reset()
+    failures_before = catalog_cache_failures()
 
     with override_settings(CACHES=DEAD_REDIS):
         first = api_client.get(detail("LAMP"))
@@ -283,8 +287,14 @@ def test_with_redis_down_reads_and_writes_are_served_from_the_database_and_logge
     assert [item["sku"] for item in listed.json()["results"]] == ["LAMP"]
     assert (first.json()["price"], second.json()["price"]) == ("19.99", "9.99")
     assert third.json()["availability"]["available"] == 3
-    messages = [record.getMessage() for record in caplog.records if record.name == "apps.catalog.cache"]
-    served = [m for m in messages if "serving" in m]
-    assert len(served) == 1  # once: the later reads do not wait for Redis again
-    assert served[0].startswith("catalog cache unavailable, serving catalog:product:LAMP from the database")
-    assert any("could not invalidate" in m for m in messages)  # writes still try, every time
+    # Two failures: the first read's (the later reads do not wait for Redis again) and the write's
+    # invalidation (writes still try, every time); the outage is logged once.
+    assert catalog_cache_failures() - failures_before == 2
+    messages = [record.getMessage() for record in caplog.records if record.name == "apps.common.degraded"]
+    assert len(messages) == 1
+    assert messages[0].startswith("redis unavailable")
+
+
+def catalog_cache_failures() -> float:
+    labels = {"dependency": "redis", "component": "catalog_cache"}
+    return REGISTRY.get_sample_value("dependency_failures_total", labels) or 0.0

@@ -11,7 +11,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
+from apps.common import degraded
 from apps.payments import api
 from apps.payments.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from apps.payments.models import Payment
@@ -140,16 +142,23 @@ def test_the_provider_recovers_through_the_probe(processor, settings):
 
 
 @pytest.mark.django_db
-def test_without_redis_the_breaker_lets_calls_through_and_logs(settings, caplog):
+def test_without_redis_the_breaker_lets_calls_through_and_logs_once_and_counts_each_failure(settings, caplog):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings.PAYMENTS_BREAKER_REDIS_URL = f"redis://127.0.0.1:{port}/0"
-    with caplog.at_level(logging.WARNING, logger="apps.payments.breaker"):
-        info = authorize()
-    assert info.status == "authorized"
-    assert Payment.objects.get().status == "authorized"
-    assert "cannot reach Redis" in caplog.text
+    degraded.reset()
+    labels = {"dependency": "redis", "component": "payments_breaker"}
+    before = REGISTRY.get_sample_value("dependency_failures_total", labels) or 0.0
+    with caplog.at_level(logging.WARNING):
+        infos = [authorize() for _ in range(5)]
+    assert [info.status for info in infos] == ["authorized"] * 5
+    assert list(Payment.objects.values_list("status", flat=True)) == ["authorized"] * 5
+    warnings = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith("redis unavailable to payments_breaker")
+    # Each authorization asks the breaker twice: before the call and with its outcome.
+    assert REGISTRY.get_sample_value("dependency_failures_total", labels) - before == 10
 
 
 def test_the_state_is_shared_with_other_processes(settings):
