@@ -36,6 +36,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from apps.common.events import event_record
 from apps.common.money import InvalidMoney, money
+from apps.common.parsers import json_loads
 from apps.payments import events, selectors, states
 from apps.payments.api import (
     PaymentDeclined,
@@ -520,7 +521,7 @@ def webhook_receive(*, provider_name: str, body: bytes, timestamp: str | None,
                              signature=signature, body=body,
                              tolerance_seconds=settings.PAYMENTS_WEBHOOK_TOLERANCE_SECONDS)
     try:
-        notice = cls.webhook_notice(json.loads(body))
+        notice = cls.webhook_notice(json_loads(body))
     except (ValueError, InvalidWebhook) as exc:
         raise WebhookInvalid(str(exc)[:200]) from exc
     with transaction.atomic():

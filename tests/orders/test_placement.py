@@ -161,3 +161,26 @@ def test_twenty_parallel_posts_with_one_key_make_one_order_and_one_authorization
     from apps.payments.models import Payment
 
     assert Payment.objects.filter(order_id=order.id).count() == 1
+
+
+@pytest.mark.parametrize("body", [
+    "[" * 15000 + "]" * 15000,
+    '{"a":' * 5000 + "1" + "}" * 5000,
+    '{"lines": ' + "[" * 100 + "]" * 100 + ', "payment_token": "tok_approved"}',
+], ids=["arrays", "objects", "deeper-than-the-limit"])
+@pytest.mark.parametrize("endpoint", ["create", "cancel"])
+def test_a_body_nested_too_deep_is_a_400_problem(customer_client, stock, endpoint, body):
+    # Given a confirmed order
+    stock("MUG-1", units=5)
+    order = place(customer_client, [("MUG-1", 1)]).json()
+    url = "/api/v1/orders/" if endpoint == "create" else f"/api/v1/orders/{order['id']}/cancel/"
+
+    # When a body nests deeper than any request of the API does (a few KB can nest thousands deep)
+    response = customer_client.generic("POST", url, body, content_type="application/json",
+                                       HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex)
+
+    # Then it is refused as malformed, and nothing changed
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "malformed_request"
+    assert list(Order.objects.values_list("status", flat=True)) == ["confirmed"]

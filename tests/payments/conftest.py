@@ -46,7 +46,8 @@ def authorize(amount="100.00", currency="EUR", token="tok_approved", key=None, o
 
 
 def signed_webhook(client, provider, payload, *, secret=WEBHOOK_SECRET, timestamp=None):
-    body = json.dumps(payload).encode()
+    """POST `payload` (JSON-encoded, or bytes as they are) signed with `secret`."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     timestamp = str(int(time.time()) if timestamp is None else timestamp)
     return client.generic("POST", f"/api/v1/payments/webhooks/{provider}/", body, content_type="application/json",
                           HTTP_WEBHOOK_TIMESTAMP=timestamp,

@@ -110,6 +110,16 @@ def test_a_signed_body_that_is_not_an_event_is_a_400(api_client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("body", [b"[" * 15000 + b"]" * 15000, b'{"a":' * 5000 + b"1" + b"}" * 5000],
+                         ids=["arrays", "objects"])
+def test_a_signed_body_nested_too_deep_is_a_400(api_client, body):
+    response = signed_webhook(api_client, "sandbox", body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "webhook_invalid"
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.django_db
 def test_an_event_for_an_unknown_operation_is_recorded_as_unmatched(api_client):
     response = signed_webhook(api_client, "sandbox", webhook_payload(provider_key="capture:not-ours"))
     assert response.json()["result"] == "unmatched"
