@@ -4,8 +4,9 @@ The key is scoped to the caller and the route (method + path); the request body 
 fingerprinted with SHA-256. The first request with a key claims it; a retry gets the stored
 response with `Idempotent-Replayed: true`; a retry while the first runs gets 409; the same key
 with another body gets 422; a request without a key gets 400. Results are stored once
-execution has started, 5xx included. A claim whose holder died (older than the lock timeout)
-can be taken over, so a crash never leaves a key stuck."""
+execution has started, 5xx included: the exact bytes and headers of the rendered answer, so a
+retry gets byte for byte what the first request got. A claim whose holder died (older than the
+lock timeout) can be taken over, so a crash never leaves a key stuck."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse, HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
@@ -30,7 +32,6 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 # What a key may be, as the OpenAPI schema documents it and the decorator checks it: 1 to 255
 # printable ASCII characters (a header value carries no other text reliably).
 KEY_PATTERN = r"^[ -~]{1,255}$"
-_KEPT_HEADERS = ("Location", "Retry-After", "ETag", "Content-Type")
 
 
 class IdempotencyKeyMissing(ApplicationError):
@@ -70,7 +71,7 @@ def request_scope(request) -> str:
     return f"{caller} {request.method} {request.path}"[:200]
 
 
-def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyKey | Response:
+def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyKey | HttpResponseBase:
     """Claim the key, or answer for it: a stored response, 409 while in flight, 422 on reuse."""
     now = timezone.now()
     try:
@@ -83,10 +84,7 @@ def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyKey | Response:
     if existing.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
     if existing.status == IdempotencyKey.Status.COMPLETED:
-        headers = {**existing.response_headers, REPLAYED_HEADER: "true"}
-        content_type = headers.pop("Content-Type", None)
-        return Response(existing.response_body, status=existing.response_status, headers=headers,
-                        content_type=content_type if content_type == PROBLEM_CONTENT_TYPE else None)
+        return _replay(existing)
     stale_before = now - lock_timeout()
     taken = IdempotencyKey.objects.filter(pk=existing.pk, status=IdempotencyKey.Status.IN_FLIGHT,
                                           locked_at__lt=stale_before).update(locked_at=now)
@@ -96,15 +94,29 @@ def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyKey | Response:
     raise IdempotencyKeyInFlight(headers={"Retry-After": "1"})
 
 
-def _store(claim: IdempotencyKey, response: Response) -> None:
-    body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder)) if response.data is not None else None
-    headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
-    if response.content_type:
-        headers["Content-Type"] = response.content_type
-    IdempotencyKey.objects.filter(pk=claim.pk).update(
-        status=IdempotencyKey.Status.COMPLETED, response_status=response.status_code,
-        response_body=body, response_headers=headers,
-    )
+def _replay(stored: IdempotencyKey) -> HttpResponseBase:
+    headers = {**stored.response_headers, REPLAYED_HEADER: "true"}
+    if stored.response_content is not None:
+        return HttpResponse(bytes(stored.response_content), status=stored.response_status, headers=headers)
+    # Stored before the exact bytes were (migration 0002): its body as JSON, re-rendered.
+    content_type = headers.pop("Content-Type", None)
+    return Response(stored.response_body, status=stored.response_status, headers=headers,
+                    content_type=content_type if content_type == PROBLEM_CONTENT_TYPE else None)
+
+
+def _store(claim: IdempotencyKey, response: HttpResponseBase) -> None:
+    """Keep the answer as sent: DRF renders it after the view returns, so wait for that."""
+
+    def store_rendered(rendered: HttpResponseBase) -> None:
+        IdempotencyKey.objects.filter(pk=claim.pk).update(
+            status=IdempotencyKey.Status.COMPLETED, response_status=rendered.status_code,
+            response_content=rendered.content, response_headers=dict(rendered.items()),
+        )
+
+    if getattr(response, "is_rendered", True):
+        store_rendered(response)
+    else:
+        response.add_post_render_callback(store_rendered)
 
 
 def idempotent(view_method):
@@ -118,7 +130,7 @@ def idempotent(view_method):
         if not re.fullmatch(KEY_PATTERN, key):
             raise IdempotencyKeyInvalid()
         claim = _claim(request_scope(request), key, request_fingerprint(request.data))
-        if isinstance(claim, Response):
+        if isinstance(claim, HttpResponseBase):
             return claim
         try:
             response = view_method(self, request, *args, **kwargs)

@@ -87,8 +87,11 @@ class IdempotencyKey(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.IN_FLIGHT)
     locked_at = models.DateTimeField()
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    response_content = models.BinaryField(null=True, blank=True)  # the body's bytes, as sent
     response_headers = models.JSONField(default=dict, blank=True)
+    # Rows stored before response_content have their body here as JSON (keys re-sorted by jsonb);
+    # nothing writes it any more: drop it once those rows are past IDEMPOTENCY_KEY_RETENTION_HOURS.
+    response_body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -152,3 +152,18 @@ def test_keys_are_kept_24_hours_then_purged(customer_client):
     IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
     assert idempotency_keys_purge() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]
+
+
+@pytest.mark.django_db
+def test_a_response_stored_before_exact_bytes_were_kept_is_still_replayed(customer_client, customer):
+    # Given a key completed by the previous release, which kept the body as JSON only
+    now = timezone.now()
+    IdempotencyKey.objects.create(
+        scope=f"user:{customer.pk} POST {URL}", key="key-1", fingerprint=request_fingerprint({"name": "a"}),
+        status=IdempotencyKey.Status.COMPLETED, locked_at=now, created_at=now, response_status=201,
+        response_body={"id": 7, "name": "a-1"}, response_headers={"Location": "/groups/7"})
+    # When the client retries, it gets that answer, not a second execution
+    again = post(customer_client, {"name": "a"})
+    assert (again.status_code, again.json(), again["Location"]) == (201, {"id": 7, "name": "a-1"}, "/groups/7")
+    assert again["Idempotent-Replayed"] == "true"
+    assert idempotency_urls.executions["count"] == 0

@@ -131,6 +131,35 @@ def test_a_retry_with_the_same_key_replays_the_order(customer_client, stock):
     assert available("MUG-1") == 4
 
 
+def test_a_replay_is_the_first_answer_byte_for_byte_with_its_headers(customer_client, stock):
+    # Given an order whose answer lists its fields in the serializer's order, not sorted
+    stock("MUG-1", units=5)
+    first = place(customer_client, [("MUG-1", 1)], key="order-key-1")
+    assert list(first.json()) != sorted(first.json())
+
+    # When the client retries with the same key
+    again = place(customer_client, [("MUG-1", 1)], key="order-key-1")
+
+    # Then it gets the same bytes and the same headers, marked as a replay
+    assert again.content == first.content
+    assert again.status_code == first.status_code == 201
+    for header in ("Content-Type", "ETag", "Location"):
+        assert again.get(header) == first.get(header)
+    assert first["ETag"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+
+
+def test_a_replayed_problem_is_the_first_one_byte_for_byte(customer_client, stock):
+    stock("MUG-1", units=5)
+    first = place(customer_client, [("MUG-1", 1)], token=DECLINED, key="order-key-1")
+    again = place(customer_client, [("MUG-1", 1)], token=DECLINED, key="order-key-1")
+    assert (first.status_code, again.status_code) == (402, 402)
+    assert again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"] == "application/problem+json"
+    assert again["Idempotent-Replayed"] == "true"
+
+
 def test_the_same_key_with_another_body_answers_422(customer_client, stock):
     stock("MUG-1", units=5)
     place(customer_client, [("MUG-1", 1)], key="order-key-1")
