@@ -41,8 +41,6 @@ def _if_match(request, *, required: bool) -> int | None:
         if required:
             raise PreconditionRequired("Send If-Match with the product's ETag (from GET) to change it.")
         return None
-    if header.strip() == "*":
-        return None
     return if_match_version(header)
 
 

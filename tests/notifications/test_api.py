@@ -63,6 +63,26 @@ def test_an_update_with_a_stale_etag_is_refused(staff_client):
         ["*", "orders.order_shipped"], False, '"2"')
 
 
+def test_if_match_star_matches_whatever_version_the_endpoint_is_at(staff_client):
+    # Given an endpoint at version 2
+    endpoint = create_endpoint(staff_client).json()
+    url = f"{ENDPOINTS}{endpoint['id']}/"
+    assert staff_client.patch(url, {"description": "a"}, format="json", headers={"If-Match": '"1"'}).status_code == 200
+    assert staff_client.patch(url, {"description": "b"}, format="json", headers={"If-Match": '"1"'}).status_code == 412
+
+    # When staff change it, rotate its secret and delete it, each with If-Match: *
+    changed = staff_client.patch(url, {"description": "c"}, format="json", headers={"If-Match": "*"})
+    rotated = staff_client.post(f"{url}rotate-secret/", headers={"If-Match": "*"})
+    deleted = staff_client.delete(url, headers={"If-Match": "*"})
+
+    # Then each goes through, whatever the version
+    assert (changed.status_code, changed.json()["description"], changed["ETag"]) == (200, "c", '"3"')
+    assert rotated.status_code == 200
+    assert deleted.status_code == 204
+    assert not WebhookEndpoint.objects.filter(pk=endpoint["id"]).exists()
+    assert staff_client.patch(url, {"description": "d"}, format="json", headers={"If-Match": "*"}).status_code == 404
+
+
 def test_an_update_to_an_internal_url_is_refused(staff_client):
     endpoint = create_endpoint(staff_client).json()
     response = staff_client.patch(f"{ENDPOINTS}{endpoint['id']}/", {"url": "http://10.0.0.8/hooks"}, format="json")

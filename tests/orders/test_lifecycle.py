@@ -132,6 +132,24 @@ def test_a_stale_if_match_answers_412(staff_api, confirmed):
     assert action(staff_api, confirmed["id"], "ship", HTTP_IF_MATCH=f'"{confirmed["version"]}"').status_code == 200
 
 
+def test_if_match_star_matches_whatever_version_the_order_is_at(customer_client, confirmed):
+    # Given an order whose stale version is refused
+    stale = action(customer_client, confirmed["id"], "cancel", HTTP_IF_MATCH=f'"{confirmed["version"] - 1}"')
+    assert stale.status_code == 412
+
+    # When it cancels with If-Match: * (RFC 9110: any current representation)
+    response = action(customer_client, confirmed["id"], "cancel", HTTP_IF_MATCH="*")
+
+    # Then the cancellation goes through
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "cancelled"
+
+
+def test_if_match_star_on_an_order_that_does_not_exist_is_a_404(customer_client):
+    response = action(customer_client, uuid.uuid4(), "cancel", HTTP_IF_MATCH="*")
+    assert response.status_code == 404
+
+
 def test_staff_notes_land_in_the_timeline(staff_api, confirmed):
     response = staff_api.post(f"/api/v1/orders/{confirmed['id']}/notes/", {"message": "gift wrap"}, format="json")
     assert response.status_code == 201
