@@ -23,7 +23,7 @@ from django.utils import timezone
 from apps.catalog import api as catalog
 from apps.common.events import DomainEvent, event_record
 from apps.common.money import money
-from apps.common.problems import PreconditionFailed
+from apps.common.problems import ApplicationError, PreconditionFailed
 from apps.orders import events
 from apps.orders.errors import MixedCurrencies, OrderChanged, OutOfStock, RefundNotAllowed, UnknownProducts
 from apps.orders.models import Order, OrderEvent, OrderLine
@@ -174,12 +174,20 @@ def _placement_run(order: Order, payment_token: str) -> Order:
                 token=payment_token, idempotency_key=_authorize_key(order))
         except payments.PaymentDeclined as exc:
             _compensate(order, Status.PAYMENT_FAILED, f"Payment declined: {exc.detail}")
+            _name_order(exc, order)
             raise
         except payments.PaymentProviderUnavailable as exc:
             _compensate(order, Status.PAYMENT_FAILED, f"Payment provider unavailable: {exc.detail}")
+            _name_order(exc, order)
             raise
         _confirm(order, payment.payment_id)
     return order
+
+
+def _name_order(error: ApplicationError, order: Order) -> None:
+    """Make the payment error say which order it left behind (payment_failed), so that the
+    client need not search its orders for it."""
+    error.extra.update(order_id=str(order.id), order_number=order.number)
 
 
 def _reserve_or_reject(order: Order) -> None:

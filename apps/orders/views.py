@@ -19,6 +19,7 @@ from apps.orders.serializers import (
     OrderSerializer,
     RefundSerializer,
 )
+from apps.payments.api import PaymentDeclined, PaymentProviderUnavailable
 
 IDEMPOTENCY_HEADER = idempotency_key_parameter()
 IF_MATCH_HEADER = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
@@ -72,14 +73,20 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        order = services.order_place(
-            customer=request.user,
-            lines=[services.LineRequest(sku=line["sku"], quantity=line["quantity"]) for line in data["lines"]],
-            payment_token=data["payment_token"],
-            email=data.get("email") or request.user.email,
-            phone=data.get("phone", ""),
-            idempotency_key=request.headers["Idempotency-Key"],
-        )
+        try:
+            order = services.order_place(
+                customer=request.user,
+                lines=[services.LineRequest(sku=line["sku"], quantity=line["quantity"]) for line in data["lines"]],
+                payment_token=data["payment_token"],
+                email=data.get("email") or request.user.email,
+                phone=data.get("phone", ""),
+                idempotency_key=request.headers["Idempotency-Key"],
+            )
+        except (PaymentDeclined, PaymentProviderUnavailable) as exc:
+            # The order exists (payment_failed): the problem links to it.
+            if "order_id" in exc.extra:
+                exc.extra["order_url"] = self.reverse_action("detail", args=[exc.extra["order_id"]])
+            raise
         return _detail_response(order, request, status.HTTP_201_CREATED)
 
     @extend_schema(request=CancelSerializer, parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER],

@@ -61,6 +61,21 @@ def test_a_declined_card_answers_402_and_gives_the_stock_back(customer_client, s
     assert not OutboxEvent.objects.filter(event_type="orders.order_placed").exists()
 
 
+def test_a_declined_card_names_the_order_it_left_behind(customer_client, stock):
+    # Given a customer whose card is declined
+    stock("MUG-1", units=5)
+    response = place(customer_client, [("MUG-1", 2)], token=DECLINED)
+
+    # Then the problem says which order was created, and links to it
+    assert response.status_code == 402
+    problem = response.json()
+    order = Order.objects.get()
+    assert (problem["order_id"], problem["order_number"]) == (str(order.id), order.number)
+    linked = customer_client.get(problem["order_url"])
+    assert linked.status_code == 200
+    assert (linked.json()["id"], linked.json()["status"]) == (str(order.id), "payment_failed")
+
+
 def test_out_of_stock_answers_409_naming_the_skus_and_authorizes_nothing(customer_client, stock):
     stock("MUG-1", units=5)
     stock("TEE-2", units=1)
