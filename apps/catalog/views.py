@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -18,6 +18,7 @@ from apps.catalog.serializers import (
 )
 from apps.common.conditional import if_match_version
 from apps.common.idempotency import idempotency_key_parameter, idempotent
+from apps.common.openapi import etag_header
 from apps.common.pagination import CursorPagination
 from apps.common.problems import PreconditionRequired, problem_responses
 
@@ -26,7 +27,8 @@ IF_MATCH_REQUIRED = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, r
 IF_MATCH_OPTIONAL = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
                                      description="The product's ETag; a stale one gets 412.")
 IDEMPOTENCY_HEADER = idempotency_key_parameter("A unique key per intended adjustment; retries reuse it.")
-ETAG = {"ETag": OpenApiResponse(description='"<version>" of the product')}
+ETAG = etag_header("product", 200)
+ETAG_CREATED = etag_header("product", 201)
 ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428, 429)
 
 
@@ -77,6 +79,8 @@ class ProductViewSet(viewsets.GenericViewSet):
 
     @extend_schema(parameters=[ProductFilterSerializer], responses={200: ProductSerializer(many=True), **ERRORS})
     def list(self, request):
+        """Products on sale by SKU, filtered by the query parameters; staff also see inactive ones.
+        Anyone may read; pages are cached for CATALOG_CACHE_LIST_SECONDS at most (writes clear them)."""
         filters = ProductFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         staff = request.user.is_staff
@@ -91,24 +95,29 @@ class ProductViewSet(viewsets.GenericViewSet):
                  *((name, request.query_params.get(name, "")) for name in ("cursor", "page_size"))]
         return Response(product_list_cached(parts=parts, build=build))
 
-    @extend_schema(responses={200: ProductDetailSerializer, **ERRORS})
+    @extend_schema(parameters=[ETAG], responses={200: ProductDetailSerializer, **ERRORS})
     def retrieve(self, request, sku=None):
+        """One product with its stock. Anyone may read. Its ETag is what If-Match takes."""
         data = product_detail_cached(sku=sku, build=lambda: _detail_data(sku))
         if data is None:
             raise ProductNotFound(f"No product with SKU {sku}.")
         return Response(data, headers={"ETag": f'"{data["version"]}"'})
 
-    @extend_schema(request=ProductCreateSerializer, responses={201: ProductDetailSerializer, **ERRORS})
+    @extend_schema(request=ProductCreateSerializer, parameters=[ETAG_CREATED],
+                   responses={201: ProductDetailSerializer, **ERRORS})
     def create(self, request):
+        """Staff: add a product; 409 if its SKU exists. Units come in through stock adjustments."""
         serializer = ProductCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = services.product_create(**serializer.validated_data)
         return _detail_response(product.sku, status.HTTP_201_CREATED,
                                 {"Location": request.build_absolute_uri(f"{product.sku}/")})
 
-    @extend_schema(request=ProductUpdateSerializer, parameters=[IF_MATCH_REQUIRED],
+    @extend_schema(request=ProductUpdateSerializer, parameters=[IF_MATCH_REQUIRED, ETAG],
                    responses={200: ProductDetailSerializer, **ERRORS})
     def partial_update(self, request, sku=None):
+        """Staff: change any of a product's fields. If-Match is required: 428 without it, 412 when the
+        product changed since that ETag."""
         product = selectors.product_get(sku=sku)
         expected = _if_match(request, required=True)
         serializer = ProductUpdateSerializer(data=request.data, context={"product": product})
@@ -116,10 +125,11 @@ class ProductViewSet(viewsets.GenericViewSet):
         product = services.product_update(sku=sku, changes=serializer.validated_data, expected_version=expected)
         return _detail_response(product.sku)
 
-    @extend_schema(request=None, parameters=[IF_MATCH_OPTIONAL], responses={200: ProductDetailSerializer, **ERRORS})
+    @extend_schema(request=None, parameters=[IF_MATCH_OPTIONAL, ETAG],
+                   responses={200: ProductDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def deactivate(self, request, sku=None):
-        """Take the product off sale (idempotent); orders no longer accept it."""
+        """Staff: take the product off sale (idempotent); orders no longer accept it."""
         services.product_deactivate(sku=sku, expected_version=_if_match(request, required=False))
         return _detail_response(sku)
 
@@ -128,7 +138,7 @@ class ProductViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="stock-adjustments")
     @idempotent
     def stock_adjustments(self, request, sku=None):
-        """Put units in or take available units out; audited with who and why."""
+        """Staff: put units in or take available units out; audited with who and why."""
         selectors.product_get(sku=sku)
         serializer = StockAdjustmentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.common.conditional import if_match_version
+from apps.common.openapi import etag_header
 from apps.common.pagination import CursorPagination
 from apps.common.problems import problem_responses
 from apps.common.routing import UUID_LOOKUP_REGEX
@@ -28,6 +29,8 @@ from apps.notifications.serializers import (
 ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 422, 429)
 IF_MATCH_HEADER = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
                                    description="The endpoint's ETag; a stale one gets 412.")
+ETAG = etag_header("endpoint", 200)
+ETAG_CREATED = etag_header("endpoint", 201)
 
 
 def _expected_version(request) -> int | None:
@@ -52,12 +55,13 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.webhook_endpoint_list()
 
-    @extend_schema(responses={200: WebhookEndpointSerializer(many=True), **ERRORS})
+    @extend_schema(responses={200: WebhookEndpointSerializer(many=True), **ERRORS},
+                   description="Staff: the registered webhook endpoints, newest first (without their secrets).")
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WebhookEndpointSerializer(page, many=True).data)
 
-    @extend_schema(request=WebhookEndpointCreateSerializer,
+    @extend_schema(request=WebhookEndpointCreateSerializer, parameters=[ETAG_CREATED],
                    responses={201: WebhookEndpointWithSecretSerializer, **ERRORS},
                    description="Register an endpoint. The answer carries its signing secret, "
                                "the only time it is shown.")
@@ -67,12 +71,14 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         endpoint, _ = services.webhook_endpoint_create(owner=request.user, **data.validated_data)
         return _endpoint_response(endpoint, WebhookEndpointWithSecretSerializer, status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: WebhookEndpointSerializer, **ERRORS})
+    @extend_schema(parameters=[ETAG], responses={200: WebhookEndpointSerializer, **ERRORS},
+                   description="Staff: one webhook endpoint (without its secret). Its ETag is what If-Match takes.")
     def retrieve(self, request, pk=None):
         return _endpoint_response(selectors.webhook_endpoint_get(endpoint_id=pk))
 
-    @extend_schema(request=WebhookEndpointUpdateSerializer, parameters=[IF_MATCH_HEADER],
-                   responses={200: WebhookEndpointSerializer, **ERRORS})
+    @extend_schema(request=WebhookEndpointUpdateSerializer, parameters=[IF_MATCH_HEADER, ETAG],
+                   responses={200: WebhookEndpointSerializer, **ERRORS},
+                   description="Staff: change the URL, event types, description or is_active of an endpoint.")
     def partial_update(self, request, pk=None):
         data = WebhookEndpointUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -80,12 +86,14 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
                                                     **data.validated_data)
         return _endpoint_response(endpoint)
 
-    @extend_schema(parameters=[IF_MATCH_HEADER], responses={204: None, **ERRORS})
+    @extend_schema(parameters=[IF_MATCH_HEADER], responses={204: None, **ERRORS},
+                   description="Staff: remove an endpoint. Its deliveries stay as history; those not yet sent "
+                               "are given up.")
     def destroy(self, request, pk=None):
         services.webhook_endpoint_delete(endpoint_id=pk, expected_version=_expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, parameters=[IF_MATCH_HEADER],
+    @extend_schema(request=None, parameters=[IF_MATCH_HEADER, ETAG],
                    responses={200: WebhookEndpointWithSecretSerializer, **ERRORS},
                    description="A new secret, shown once. The old one keeps signing for the grace period "
                                "(NOTIFICATIONS_WEBHOOK_SECRET_GRACE_HOURS): both signatures are sent meanwhile.")
@@ -107,12 +115,15 @@ class DeliveryViewSet(viewsets.GenericViewSet):
         filters.is_valid(raise_exception=True)
         return selectors.delivery_list(**filters.validated_data)
 
-    @extend_schema(parameters=[DeliveryFilterSerializer], responses={200: DeliverySerializer(many=True), **ERRORS})
+    @extend_schema(parameters=[DeliveryFilterSerializer], responses={200: DeliverySerializer(many=True), **ERRORS},
+                   description="Staff: notification deliveries (one per event, channel and recipient), "
+                               "filtered by status, channel or event type.")
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)
 
-    @extend_schema(responses={200: DeliveryDetailSerializer, **ERRORS})
+    @extend_schema(responses={200: DeliveryDetailSerializer, **ERRORS},
+                   description="Staff: one delivery with every attempt and its outcome.")
     def retrieve(self, request, pk=None):
         return Response(DeliveryDetailSerializer(selectors.delivery_get(delivery_id=int(pk))).data)
 

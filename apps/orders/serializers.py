@@ -16,7 +16,10 @@ class LineInputSerializer(serializers.Serializer):
 
 class OrderCreateSerializer(serializers.Serializer):
     lines = LineInputSerializer(many=True, allow_empty=False, max_length=100)
-    payment_token = serializers.CharField(max_length=255, write_only=True)
+    payment_token = serializers.CharField(
+        max_length=255, write_only=True,
+        help_text="The payment method's token from the processor; the sandbox's test tokens "
+                  "(tok_approved, tok_declined, ...) are listed in the operation's description.")
     email = serializers.EmailField(required=False)
     phone = serializers.RegexField(r"^\+[1-9]\d{6,14}$", required=False, allow_blank=True,
                                    error_messages={"invalid": "Use the international format, e.g. +15551234567."})

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from apps.common.conditional import if_match_version
 from apps.common.idempotency import idempotency_key_parameter, idempotent
+from apps.common.openapi import etag_header
 from apps.common.problems import problem_responses
 from apps.common.routing import UUID_LOOKUP_REGEX
 from apps.orders import selectors, services
@@ -24,6 +25,14 @@ from apps.payments.api import PaymentDeclined, PaymentProviderUnavailable
 IDEMPOTENCY_HEADER = idempotency_key_parameter()
 IF_MATCH_HEADER = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
                                    description="The order's ETag; a stale one gets 412.")
+ETAG = etag_header("order", 200)
+ETAG_CREATED = etag_header("order", 201)
+PLACEMENT_EXAMPLES = [
+    OpenApiExample("Approved payment", request_only=True,
+                   value={"lines": [{"sku": "MUG-1", "quantity": 2}], "payment_token": "tok_approved"}),
+    OpenApiExample("Declined payment (402)", request_only=True,
+                   value={"lines": [{"sku": "MUG-1", "quantity": 1}], "payment_token": "tok_declined"}),
+]
 ERRORS = problem_responses(400, 401, 402, 403, 404, 409, 412, 422, 429, 503)
 
 
@@ -60,16 +69,38 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(parameters=[OrderFilterSerializer], responses={200: OrderSerializer(many=True), **ERRORS})
     def list(self, request, *args, **kwargs):
+        """The caller's orders, newest first; staff see every customer's. Filter by `status`."""
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(responses={200: OrderDetailSerializer, **ERRORS})
+    @extend_schema(parameters=[ETAG], responses={200: OrderDetailSerializer, **ERRORS})
     def retrieve(self, request, pk=None):
+        """One order with its lines, payment and timeline. Its ETag is what If-Match takes."""
         return _detail_response(self._order(pk), request)
 
-    @extend_schema(request=OrderCreateSerializer, parameters=[IDEMPOTENCY_HEADER],
-                   responses={201: OrderDetailSerializer, **ERRORS})
+    @extend_schema(request=OrderCreateSerializer, parameters=[IDEMPOTENCY_HEADER, ETAG_CREATED],
+                   examples=PLACEMENT_EXAMPLES, responses={201: OrderDetailSerializer, **ERRORS})
     @idempotent
     def create(self, request):
+        """Place an order: price the lines, hold the stock, authorize the payment, confirm.
+
+        A retry with the same Idempotency-Key gets the first answer (`Idempotent-Replayed: true`),
+        never a second order. Unknown or inactive SKUs are 422, missing stock is 409; a declined
+        payment is 402 and a processor that cannot answer is 503 with Retry-After, both naming the
+        order (`order_id`, `order_number`), which ends `payment_failed` with its stock released.
+
+        With the sandbox payment adapter (`PAYMENTS_PROVIDERS=card=sandbox`, the default),
+        `payment_token` chooses the outcome:
+
+        | `payment_token` | answer |
+        |---|---|
+        | `tok_approved` | 201, order `confirmed` |
+        | `tok_declined` | 402, decline code `card_declined` |
+        | `tok_insufficient_funds` | 402, decline code `insufficient_funds` |
+        | `tok_processing_error` | 503, failure code `processing_error` |
+        | `tok_timeout` | 503, outcome unknown: approved, but the answer was lost (reconciliation voids it) |
+        | `tok_timeout_lost` | 503, outcome unknown: the request never reached the processor |
+        | anything else | 402, decline code `invalid_token` |
+        """
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -89,11 +120,13 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise
         return _detail_response(order, request, status.HTTP_201_CREATED)
 
-    @extend_schema(request=CancelSerializer, parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER],
+    @extend_schema(request=CancelSerializer, parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER, ETAG],
                    responses={200: OrderDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     @idempotent
     def cancel(self, request, pk=None):
+        """Cancel a confirmed order (its customer or staff): the payment is voided, or refunded if
+        captured, and the stock given back. A shipped order cannot be cancelled (409)."""
         order = self._order(pk)
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -102,21 +135,24 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                                       expected_version=_expected_version(request))
         return _detail_response(order, request)
 
-    @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER],
+    @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER, ETAG],
                    responses={200: OrderDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     @idempotent
     def ship(self, request, pk=None):
+        """Staff: ship a confirmed order. The payment is captured and the held stock committed."""
         order = self._order(pk)
         self._staff_only()
         order = services.order_ship(order=order, actor=request.user, expected_version=_expected_version(request))
         return _detail_response(order, request)
 
-    @extend_schema(request=RefundSerializer, parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER],
+    @extend_schema(request=RefundSerializer, parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER, ETAG],
                    responses={200: OrderDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     @idempotent
     def refund(self, request, pk=None):
+        """Staff: refund a shipped order, either an `amount` or `lines` (quantities per SKU), not both.
+        Each refund takes a new Idempotency-Key; more than what remains to refund is 422."""
         order = self._order(pk)
         self._staff_only()
         serializer = RefundSerializer(data=request.data)
@@ -130,9 +166,10 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return _detail_response(order, request)
 
-    @extend_schema(request=NoteSerializer, responses={201: OrderDetailSerializer, **ERRORS})
+    @extend_schema(request=NoteSerializer, parameters=[ETAG_CREATED], responses={201: OrderDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def notes(self, request, pk=None):
+        """Staff: add a note to the order's timeline; the order itself does not change."""
         order = self._order(pk)
         self._staff_only()
         serializer = NoteSerializer(data=request.data)

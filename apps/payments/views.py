@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from apps.common.idempotency import HEADER as IDEMPOTENCY_KEY_HEADER
 from apps.common.idempotency import idempotency_key_parameter, idempotent
+from apps.common.openapi import etag_header
 from apps.common.pagination import CursorPagination
 from apps.common.problems import NotFound, problem_responses
 from apps.common.routing import UUID_LOOKUP_REGEX
@@ -22,6 +23,7 @@ from apps.payments.serializers import (
 from apps.payments.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 IDEMPOTENCY_PARAMETER = idempotency_key_parameter()
+ETAG = etag_header("payment", 200, if_match=False)
 ERRORS = problem_responses(400, 401, 402, 403, 404, 409, 422, 429, 503)
 
 
@@ -60,38 +62,45 @@ class PaymentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(parameters=[PaymentFilterSerializer], responses={200: PaymentSerializer(many=True), **ERRORS})
     def list(self, request):
+        """Staff: payments, newest first, filtered by the query parameters."""
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(PaymentSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: PaymentDetailSerializer, **ERRORS})
+    @extend_schema(parameters=[ETAG], responses={200: PaymentDetailSerializer, **ERRORS})
     def retrieve(self, request, pk=None):
+        """Staff: one payment with its transaction log (every call to the provider) and refunds."""
         return _detail(selectors.payment_get(payment_id=pk))
 
-    @extend_schema(request=AmountSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+    @extend_schema(request=AmountSerializer, parameters=[IDEMPOTENCY_PARAMETER, ETAG],
                    responses={200: PaymentDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     @idempotent
     def capture(self, request, pk=None):
+        """Staff: capture an authorized payment, all that remains or `amount`. A declined capture is
+        402; a provider without an answer is 503 with Retry-After (reconciliation learns the outcome)."""
         payment = selectors.payment_get(payment_id=pk)
         amount = self._amount(payment, selectors.payment_capturable(payment=payment))
         services.payment_capture(payment_id=payment.pk, amount=amount,
                                  idempotency_key=self._service_key(payment, "capture"))
         return _detail(payment)
 
-    @extend_schema(request=None, parameters=[IDEMPOTENCY_PARAMETER],
+    @extend_schema(request=None, parameters=[IDEMPOTENCY_PARAMETER, ETAG],
                    responses={200: PaymentDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     @idempotent
     def void(self, request, pk=None):
+        """Staff: release an authorization that was not captured (409 once captured: refund it)."""
         payment = selectors.payment_get(payment_id=pk)
         services.payment_void(payment_id=payment.pk, idempotency_key=self._service_key(payment, "void"))
         return _detail(payment)
 
-    @extend_schema(request=AmountSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+    @extend_schema(request=AmountSerializer, parameters=[IDEMPOTENCY_PARAMETER, ETAG],
                    responses={200: PaymentDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     @idempotent
     def refund(self, request, pk=None):
+        """Staff: refund captured money, all that remains or `amount`, straight at the provider.
+        Refunding an order's lines goes through POST /orders/{id}/refund/ instead."""
         payment = selectors.payment_get(payment_id=pk)
         amount = self._amount(payment, selectors.payment_refundable(payment=payment))
         services.payment_refund(payment_id=payment.pk, amount=amount,
@@ -137,6 +146,10 @@ class WebhookView(APIView):
         ],
         responses={200: WebhookAckSerializer, **problem_responses(400, 404, 409)})
     def post(self, request, provider: str):
+        """Processor webhooks: the outcome of an operation whose answer was lost or late, signed with
+        the provider's secret (PAYMENTS_<PROVIDER>_WEBHOOK_SECRET). A repeated event id is
+        acknowledged again (`duplicate: true`) and applied once; a bad signature or a timestamp out of
+        tolerance is 400, an unknown provider 404."""
         body = request.body  # the exact bytes that were signed
         try:
             event, first = services.webhook_receive(

@@ -78,6 +78,8 @@ class DailySalesReportView(generics.ListAPIView):
 
     @extend_schema(parameters=[DailySalesQuerySerializer], responses={200: DailySalesSerializer(many=True), **ERRORS})
     def get(self, request):
+        """Staff: sales per day and currency (orders, gross, refunds, net), oldest day first, from
+        the read model that order and payment events feed; `from` and `to` bound the days."""
         rows = selectors.daily_sales_list(**_filters(DailySalesQuerySerializer, request))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -91,6 +93,7 @@ class DailySalesExportView(APIView):
     @extend_schema(operation_id="reports_daily_sales_export", parameters=[DailySalesQuerySerializer],
                    responses={(200, "text/csv"): CSV_RESPONSE, **ERRORS})
     def get(self, request):
+        """Staff: the daily sales matching the filters, every row, as CSV (streamed)."""
         rows = selectors.daily_sales_export(batch_size=settings.REPORTING_EXPORT_BATCH_SIZE,
                                             **_filters(DailySalesQuerySerializer, request))
         return _csv_response("daily-sales.csv", DAILY_SALES_COLUMNS, rows,
@@ -105,6 +108,8 @@ class OrderReportView(generics.ListAPIView):
 
     @extend_schema(parameters=[OrderReportQuerySerializer], responses={200: OrderReportSerializer(many=True), **ERRORS})
     def get(self, request):
+        """Staff: one row per order (status, amounts, dates), newest first, from the read model that
+        order and payment events feed; filter by placement date and status."""
         rows = selectors.order_report_list(**_filters(OrderReportQuerySerializer, request))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -118,6 +123,7 @@ class OrderReportExportView(APIView):
     @extend_schema(operation_id="reports_orders_export", parameters=[OrderReportQuerySerializer],
                    responses={(200, "text/csv"): CSV_RESPONSE, **ERRORS})
     def get(self, request):
+        """Staff: the order rows matching the filters, every row, as CSV (streamed)."""
         rows = selectors.order_report_export(batch_size=settings.REPORTING_EXPORT_BATCH_SIZE,
                                              **_filters(OrderReportQuerySerializer, request))
         return _csv_response("orders.csv", ORDER_REPORT_COLUMNS, rows, lambda row: OrderReportSerializer(row).data)
