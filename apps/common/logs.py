@@ -19,10 +19,16 @@ from apps.common.telemetry import current_ids
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 REDACTED = "[REDACTED]"
+# A card number: 13 to 19 digits, in one run or in the groups cards are printed in (4-4-4-4,
+# 4-6-5, ...), that pass the Luhn check. Order numbers, numeric ids, timestamps and lists of ids
+# stay readable; digits inside a longer token (a UUID, a hex id, a dashed reference) are no card.
+_CARD_NUMBER = re.compile(
+    r"(?<![\w-])(?:\d{13,19}"
+    r"|\d{4}(?P<sep>[ -])\d{4}(?P=sep)\d{4}(?P=sep)\d{1,4}(?:(?P=sep)\d{1,3})?"
+    r"|\d{4}(?P<sep6>[ -])\d{6}(?P=sep6)\d{4,5})(?![\w-])")
 _SECRET_PATTERNS = [
-    # payment method tokens (sandbox and processors): tok_..., pm_..., card numbers
+    # payment method tokens (sandbox and processors): tok_..., pm_..., card_..., src_...
     re.compile(r"\b(?:tok|pm|card|src)_[A-Za-z0-9_]+"),
-    re.compile(r"\b(?:\d[ -]?){13,19}\b"),
     # webhook secrets and bearer / token / basic credentials
     re.compile(r"\bwhsec_[A-Za-z0-9+/=]+"),
     re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
@@ -32,7 +38,24 @@ _SECRET_PATTERNS = [
 ]
 
 
+def _luhn_valid(digits: str) -> bool:
+    """The checksum every card number carries (ISO/IEC 7812): most other numbers fail it."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def _redact_card_number(match: re.Match) -> str:
+    digits = re.sub(r"[ -]", "", match.group(0))
+    return REDACTED if 13 <= len(digits) <= 19 and _luhn_valid(digits) else match.group(0)
+
+
 def redact(text: str) -> str:
+    text = _CARD_NUMBER.sub(_redact_card_number, text)
     for pattern in _SECRET_PATTERNS:
         if pattern.groups >= 2:
             text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
