@@ -21,6 +21,8 @@ from django.utils import timezone
 from kombu import Connection
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -149,14 +151,29 @@ def _registry() -> CollectorRegistry:
 _backlog_collector = BacklogCollector()
 
 
-def metrics_view(request):
-    """GET /metrics: for staff sessions or `Authorization: Bearer <METRICS_TOKEN>`."""
+def _api_token_user(request):
+    """The user of a DRF API token (`Authorization: Token <key>`), or None."""
+    try:
+        authenticated = TokenAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        return None
+    return authenticated[0] if authenticated else None
+
+
+def _metrics_token_matches(request) -> bool:
     token = settings.METRICS_TOKEN
-    supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    allowed = (token and supplied and hmac.compare_digest(token, supplied)) or (
-        request.user.is_authenticated and request.user.is_staff)
+    scheme, _, supplied = request.headers.get("Authorization", "").partition(" ")
+    supplied = supplied.strip()
+    return bool(token and scheme.lower() == "bearer" and supplied
+                and hmac.compare_digest(token.encode(), supplied.encode()))
+
+
+def metrics_view(request):
+    """GET /metrics: for staff (session or API token) or `Authorization: Bearer <METRICS_TOKEN>`."""
+    user = request.user if request.user.is_authenticated else _api_token_user(request)
+    allowed = _metrics_token_matches(request) or (user is not None and user.is_staff)
     if not allowed:
-        response = HttpResponse("metrics need a staff session or the metrics token\n", status=401,
+        response = HttpResponse("metrics need a staff session or API token, or the metrics token\n", status=401,
                                 content_type="text/plain")
         response["WWW-Authenticate"] = "Bearer"
         return response

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from apps.common.models import OutboxEvent
 
@@ -26,6 +27,16 @@ def test_metrics_accept_the_metrics_token(api_client, settings):
     settings.METRICS_TOKEN = "s3cret-metrics-token"
     assert api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token").status_code == 200
+
+
+@pytest.mark.django_db
+def test_metrics_accept_a_staff_api_token_and_no_other(api_client, staff, customer):
+    # Given the API tokens a staff member and a customer use with the API
+    staff_token, customer_token = Token.objects.create(user=staff), Token.objects.create(user=customer)
+    # Then the staff token reads the metrics, the customer's and an unknown one do not
+    assert api_client.get("/metrics", HTTP_AUTHORIZATION=f"Token {staff_token.key}").status_code == 200
+    assert api_client.get("/metrics", HTTP_AUTHORIZATION=f"Token {customer_token.key}").status_code == 401
+    assert api_client.get("/metrics", HTTP_AUTHORIZATION="Token 0123456789abcdef").status_code == 401
 
 
 @pytest.mark.django_db
