@@ -3,9 +3,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# `make run PORT=8001` serves elsewhere; the port is checked before any set-up.
+PORT ?= 8000
+RUN_HOST := 127.0.0.1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint pytest services-start services-stop services-status migrate demo bench clean
+.PHONY: run port-free test lint pytest services-start services-stop services-status migrate demo bench clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,15 +21,18 @@ $(VENV)/.installed-test: requirements/*.txt | $(VENV)/bin/activate
 	$(PY) -m pip install -q -r requirements/test.txt
 	touch $@ $(VENV)/.installed-local
 
-run: $(VENV)/.installed-local
+run: port-free $(VENV)/.installed-local
 	DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py migrate_all -v 0
 	DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py demo_setup
 	@echo
-	@echo "  API docs:  http://127.0.0.1:8000/api/docs/"
-	@echo "  Admin:     http://127.0.0.1:8000/admin/   (staff credentials above)"
-	@echo "  Health:    http://127.0.0.1:8000/readyz"
+	@echo "  API docs:  http://$(RUN_HOST):$(PORT)/api/docs/"
+	@echo "  Admin:     http://$(RUN_HOST):$(PORT)/admin/   (staff credentials above)"
+	@echo "  Health:    http://$(RUN_HOST):$(PORT)/readyz"
 	@echo
-	DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py runserver 127.0.0.1:8000
+	DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py runserver $(RUN_HOST):$(PORT)
+
+port-free:
+	@$(PYTHON) scripts/port_free.py $(RUN_HOST) $(PORT)
 
 services-start:
 	bash scripts/services.sh start

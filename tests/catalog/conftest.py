@@ -2,10 +2,12 @@
 test settings), or a real MongoDB.
 
 Every test here that uses the catalog database carries the `mongo` marker: it is part of the
-suite that must pass on MongoDB. To run it there (docker compose starts a replica set):
+suite that must pass on MongoDB. To run it there (docker compose starts a single-node replica
+set whose member advertises the container's host name, `mongo`, which the host cannot resolve:
+connect directly, not by replica set name):
 
     docker compose up -d mongo
-    CATALOG_DATABASE_URL='mongodb://127.0.0.1:27017/commerce_catalog?replicaSet=rs0' \\
+    CATALOG_DATABASE_URL='mongodb://127.0.0.1:27017/commerce_catalog?directConnection=true' \\
         .venv/bin/pytest -m mongo tests/catalog
 
 Selecting `-m mongo` without a mongodb:// URL skips those tests with that reason instead of
@@ -42,7 +44,7 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason=(
         "-m mongo runs the catalog suite on a real MongoDB, but CATALOG_DATABASE_URL is not a mongodb:// URL; "
         "start one (docker compose up -d mongo) and set "
-        "CATALOG_DATABASE_URL='mongodb://127.0.0.1:27017/commerce_catalog?replicaSet=rs0'"))
+        "CATALOG_DATABASE_URL='mongodb://127.0.0.1:27017/commerce_catalog?directConnection=true'"))
     for item in items:
         if HERE not in item.path.parents or not _uses_catalog_database(item):
             continue

@@ -2,6 +2,8 @@
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +49,87 @@ def test_embedded_default_migrates_and_serves_the_docs_and_admin_without_any_ser
     assert facts["eager"] is True
     assert (facts["docs"], facts["schema"], facts["admin"], facts["ready"]) == (200, 200, 200, 200)
     assert facts["login"] is True
+
+
+def test_env_example_copied_to_env_keeps_the_embedded_default():
+    # Given .env.example, which the README says to copy to .env
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    assigned = dict(line.split("=", 1) for line in lines if line.strip() and not line.lstrip().startswith("#"))
+    # Then it names no server (migrate_all would wait for each), and keeps DEBUG and the development
+    # key of the local settings (runserver serves the docs' static files only with DEBUG on)
+    assert [name for name in SERVICE_VARS if name in assigned] == []
+    assert "SECRET_KEY" not in assigned and "DEBUG" not in assigned
+
+
+def test_make_run_steps_work_with_env_example_as_env(tmp_path):
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    assert not [line for line in lines if line.split("=", 1)[0] in SERVICE_VARS]  # else the steps wait for servers
+    # Given .env.example read as config/env.py reads .env, and no settings module chosen by the shell
+    prelude = "import environ, runpy, sys; environ.Env.read_env('.env.example'); "
+    env = {k: v for k, v in os.environ.items() if k not in (*SERVICE_VARS, "DJANGO_SETTINGS_MODULE", "SECRET_KEY",
+                                                            "DEBUG", "EMAIL_BACKEND")}
+    env.update(VAR_DIR=str(tmp_path))
+
+    def manage(*args):
+        code = prelude + f"sys.argv = ['manage.py', *{list(args)!r}]; runpy.run_path('manage.py', run_name='__main__')"
+        return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    # When `make run` sets up
+    migrated = manage("migrate_all", "-v", "0")
+    assert migrated.returncode == 0, migrated.stderr
+    setup = manage("demo_setup")
+    assert setup.returncode == 0, setup.stderr
+    # Then the staff user logs in and the docs are served with their assets (DEBUG on)
+    probe = manage("shell", "-c", (
+        "import json; from django.conf import settings; from django.test import Client;"
+        "user, password = (settings.VAR_DIR / 'staff-credentials.txt').read_text().split();"
+        "c = Client(HTTP_HOST='localhost');"
+        "print(json.dumps({'login': c.login(username=user, password=password), 'debug': settings.DEBUG,"
+        "'docs': c.get('/api/docs/').status_code, 'mail': settings.EMAIL_BACKEND}))"))
+    assert probe.returncode == 0, probe.stderr
+    facts = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert facts == {"login": True, "debug": True, "docs": 200,
+                     "mail": "django.core.mail.backends.console.EmailBackend"}
+
+
+def make_run(port, var_dir, *flags):
+    env = {k: v for k, v in os.environ.items() if k not in (*SERVICE_VARS, "DJANGO_SETTINGS_MODULE", "PORT")}
+    env.update(VAR_DIR=str(var_dir))
+    # Its own process group: should `make run` get as far as serving, the server goes with it.
+    with subprocess.Popen(["make", *flags, "run", f"PORT={port}"], cwd=ROOT, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def test_make_run_serves_and_links_on_the_port_given(tmp_path):
+    # When `make run PORT=8123` is asked what it would do
+    planned = make_run(8123, tmp_path, "-n")
+    assert planned.returncode == 0, planned.stderr
+    # Then it serves on that port and every link it prints uses it
+    assert "runserver 127.0.0.1:8123" in planned.stdout
+    links = [line for line in planned.stdout.splitlines() if "http://" in line]
+    assert len(links) == 3
+    assert all("http://127.0.0.1:8123/" in link for link in links)
+    assert "8000" not in planned.stdout
+
+
+def test_make_run_fails_at_once_when_its_port_is_busy(tmp_path):
+    # Given something already listening on the port
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        # When `make run` is started on it
+        result = make_run(port, tmp_path)
+    # Then it stops before any set-up, saying which port and how to choose another
+    assert result.returncode != 0
+    assert f"port {port} on 127.0.0.1 is in use" in result.stderr
+    assert "make run PORT=" in result.stderr
+    assert "Staff user" not in result.stdout
+    assert list(tmp_path.iterdir()) == []  # no database was created
