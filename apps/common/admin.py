@@ -1,4 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+
+from apps.common.models import RejectedEvent
+from apps.common.replay import ReplayOutcome, rejected_event_replay
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
@@ -12,3 +15,31 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RejectedEvent)
+class RejectedEventAdmin(ReadOnlyModelAdmin):
+    """Events a consumer could not apply, with the reason; replayed once the cause is fixed."""
+
+    list_display = ["last_rejected_at", "consumer", "event_type", "event_id", "status", "rejections", "short_reason"]
+    list_filter = ["status", "consumer", "event_type"]
+    search_fields = ["=event_id", "event_type", "reason"]
+    readonly_fields = ["consumer", "event_id", "event_type", "status", "reason", "rejections", "first_rejected_at",
+                       "last_rejected_at", "replayed_at", "envelope"]
+    actions = ["replay"]
+
+    @admin.display(description="reason")
+    def short_reason(self, obj):
+        return obj.reason if len(obj.reason) <= 120 else obj.reason[:117] + "..."
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm("common.replay_rejectedevent")
+
+    @admin.action(description="Replay through the consumer (after fixing the cause)", permissions=["replay"])
+    def replay(self, request, queryset):
+        counts = dict.fromkeys(ReplayOutcome, 0)
+        for rejected_id in queryset.filter(status=RejectedEvent.Status.REJECTED).values_list("id", flat=True):
+            counts[rejected_event_replay(rejected_id=rejected_id)] += 1
+        level = messages.WARNING if counts[ReplayOutcome.REJECTED_AGAIN] else messages.SUCCESS
+        self.message_user(request, ", ".join(f"{count} {outcome.value.replace('_', ' ')}"
+                                             for outcome, count in counts.items()), level)

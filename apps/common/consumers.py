@@ -19,6 +19,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import traceback
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -153,15 +154,20 @@ def event_apply(*, consumer: EventConsumer, envelope: Any) -> bool:
     it had been applied before. Raises InvalidEvent for an event that can never be applied."""
     from apps.common.inbox import inbox_apply
     from apps.common.metrics import observe_handler
+    from apps.common.rejections import event_rejected
     from apps.common.telemetry import continue_trace
 
-    event = ReceivedEvent.from_envelope(envelope)
-    if consumer.validate:
-        _validate(event)
-    with continue_trace(event.traceparent, f"consume {event.type}", consumer=consumer.name,
-                        event_id=str(event.id)), observe_handler(consumer.name, event.type):
-        return inbox_apply(model=consumer.inbox_model(), using=consumer.using, consumer=consumer.name,
-                           event=event, apply=consumer.resolve_handler())
+    try:
+        event = ReceivedEvent.from_envelope(envelope)
+        if consumer.validate:
+            _validate(event)
+        with continue_trace(event.traceparent, f"consume {event.type}", consumer=consumer.name,
+                            event_id=str(event.id)), observe_handler(consumer.name, event.type):
+            return inbox_apply(model=consumer.inbox_model(), using=consumer.using, consumer=consumer.name,
+                               event=event, apply=consumer.resolve_handler())
+    except InvalidEvent as exc:
+        event_rejected(consumer=consumer.name, envelope=envelope, reason=str(exc))
+        raise
 
 
 def _validate(event: ReceivedEvent) -> None:
@@ -174,7 +180,8 @@ def _validate(event: ReceivedEvent) -> None:
     except UnknownEventSchema:
         return  # no contract published for this type yet: the handler reads defensively
     except jsonschema.ValidationError as exc:
-        raise InvalidEvent(f"{event.type} v{event.version} breaks its schema: {exc.message}") from exc
+        where = f"{event.type} v{event.version} breaks its schema at {exc.json_path}"
+        raise InvalidEvent(f"{where}: {exc.message}") from exc
 
 
 # --- RabbitMQ topology ---------------------------------------------------------------------
@@ -296,6 +303,10 @@ def _on_message(consumer: EventConsumer, body: Any, message) -> None:
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER) or 0) + 1
         if attempts >= settings.EVENT_CONSUMER_MAX_ATTEMPTS:
             logger.exception("%s failed to apply an event %d times, dead-lettering it", consumer.name, attempts)
+            from apps.common.rejections import event_rejected
+
+            event_rejected(consumer=consumer.name, envelope=body,
+                           reason=f"failed {attempts} times, last: {traceback.format_exc(limit=3)}")
             message.reject(requeue=False)
         else:
             logger.exception("%s failed to apply an event (attempt %d); retrying in %ss", consumer.name, attempts,

@@ -183,3 +183,6 @@ def metrics_view(request):
     extra.register(_backlog_collector)
     body += generate_latest(extra)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+EVENTS_REJECTED = Counter("events_rejected_total", "Events a consumer could not apply (recorded as RejectedEvent "
+                          "rows, replayable from the admin)", ["consumer", "event_type"])

@@ -99,3 +99,36 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.scope} {self.key} ({self.status})"
+
+
+class RejectedEvent(models.Model):
+    """An event that a consumer could not apply (it broke its schema, or its handler kept failing
+    until the event was dead-lettered): kept with the reason so staff see it, and replayable
+    through the consumer's inbox once the cause is fixed (apps.common.rejections)."""
+
+    class Status(models.TextChoices):
+        REJECTED = "rejected"
+        REPLAYED = "replayed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    consumer = models.CharField(max_length=100)
+    event_id = models.UUIDField(null=True, blank=True)  # none when the envelope had no readable id
+    event_type = models.CharField(max_length=100, blank=True, default="")
+    envelope = models.JSONField()  # as received: what a replay applies
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REJECTED)
+    rejections = models.IntegerField(default=1)  # how often this consumer rejected it
+    first_rejected_at = models.DateTimeField()
+    last_rejected_at = models.DateTimeField(db_index=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_rejected_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["consumer", "event_id"], name="rejected_event_consumer_event"),
+        ]
+        indexes = [models.Index(fields=["status", "consumer"], name="rejected_event_status_idx")]
+        permissions = [("replay_rejectedevent", "Can replay a rejected event")]
+
+    def __str__(self):
+        return f"{self.consumer} rejected {self.event_type or 'an event'} {self.event_id or ''}".strip()

@@ -7,8 +7,9 @@ publishing and before its commit leaves the rows pending, and the next pass repu
 with the same event id (consumers dedupe in their inbox); a broker that refuses (nack) or does
 not answer in time leaves the row pending with its attempts and last error recorded.
 
-It runs after every commit that recorded an event (a hook in apps.common.events enqueues a pass,
-so the web request only pays for one enqueue) and as a periodic sweep (beat). With tasks run
+It runs after every commit that recorded an event (a hook in apps.common.events raises a flag
+that a background thread turns into an enqueued pass, so the request never waits on the broker)
+and as a periodic sweep (beat). With tasks run
 eagerly (the embedded default, no broker) it hands events in-process to the registered
 consumers instead, through the same inbox. Published rows stay as the event archive until
 `outbox_purge` removes those older than OUTBOX_RETENTION_DAYS."""
@@ -19,7 +20,9 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import os
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -38,6 +41,7 @@ from apps.common.consumers import (
     events_exchange,
     events_topology_declare,
 )
+from apps.common.degraded import dependency_failed
 from apps.common.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -212,14 +216,61 @@ def outbox_purge_task() -> int:
     return outbox_purge()
 
 
+class RelayTrigger:
+    """Asks the broker for a relay pass from a daemon thread, never from the committing request.
+
+    The outbox row is the promise: the request must not wait on the broker. With RabbitMQ down,
+    enqueuing the pass in the request took seconds of connection retries per order. Requests only
+    raise a flag; the thread clears it and enqueues one pass, which publishes every pending row,
+    so commits that arrive meanwhile share the next pass. If the enqueue fails, the beat sweep
+    (OUTBOX_RELAY_SWEEP_SECONDS) publishes the rows. A forked process starts its own thread."""
+
+    def __init__(self):
+        self._wanted = threading.Event()
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._app = None
+
+    def pull(self) -> None:
+        celery_app = current_app._get_current_object()
+        if celery_app.conf.task_always_eager:
+            outbox_relay_task.apply()  # no broker: the pass runs here (the embedded default, tests)
+            return
+        self._app = celery_app  # the thread enqueues through the caller's app, not its own thread's
+        self._ensure_thread()
+        self._wanted.set()
+
+    def _ensure_thread(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                self._wanted = threading.Event()
+                threading.Thread(target=self._run, args=(self._wanted,), name="outbox-relay-trigger",
+                                 daemon=True).start()
+                self._pid = os.getpid()
+
+    def _run(self, wanted: threading.Event) -> None:
+        while True:
+            wanted.wait()
+            wanted.clear()
+            try:
+                self._app.tasks[outbox_relay_task.name].apply_async(retry=False)
+            except Exception as exc:
+                dependency_failed(dependency="broker", component="outbox relay trigger", error=exc,
+                                  fallback="the periodic sweep publishes the pending events")
+
+
+relay_trigger = RelayTrigger()
+
+
 def relay_after_commit(event_id) -> None:
-    """ON_COMMIT_HOOKS entry: a relay pass for the event just committed. Enqueued (the web
-    request pays one publish); run inline when tasks run eagerly. Never raises into the
-    request: if the broker is down the beat sweep publishes the row later."""
+    """ON_COMMIT_HOOKS entry: a relay pass for the event just committed. Never blocks on the
+    broker and never raises into the request (RelayTrigger)."""
     try:
-        outbox_relay_task.apply_async(retry=True, retry_policy={"max_retries": 1, "interval_start": 0.2})
+        relay_trigger.pull()
     except Exception:
-        logger.exception("could not schedule the outbox relay for %s; the periodic sweep will publish it", event_id)
+        logger.exception("could not run the outbox relay for %s; the periodic sweep will publish it", event_id)
 
 
 def relay_install() -> None:

@@ -1,0 +1,174 @@
+"""Producer contracts: every event the real code paths emit, with each optional field absent
+and present, validates against its published schema; and both consumers apply them.
+
+An order placed by an account without an email (users created in the admin have none) used to
+emit events with `"email": ""`, which every order schema refused: the order then appeared in no
+report and no notification, and nothing said so."""
+
+import json
+import uuid
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.test import Client
+from rest_framework.test import APIClient
+
+from apps.common import schemas
+from apps.common.models import OutboxEvent, RejectedEvent
+from apps.common.relay import InProcessPublisher, outbox_relay
+from apps.common.schemas import SCHEMA_DIR, validate_event_data
+from apps.notifications.models import Channel, Delivery
+from apps.reporting.models import DailySales, OrderRefund, OrderReport
+from tests.orders.conftest import DECLINED, action, place
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+PUBLISHED_TYPES = sorted(path.name.rsplit(".v", 1)[0] for path in SCHEMA_DIR.glob("*.v1.json"))
+WITHOUT = {"email": "", "phone": "", "body": {}}
+WITH = {"email": "buyer@example.com", "phone": "+14155550123", "body": {"email": "buyer@example.com",
+                                                                         "phone": "+14155550123"}}
+
+
+def every_flow(stock, staff_api, contact) -> tuple[APIClient, list[str]]:
+    """Place, ship, refund part; place and cancel; place with a declined card. Returns the
+    customer's client and the ids of the orders."""
+    stock("MUG-1", "12.50", units=10)
+    user = get_user_model().objects.create_user(f"c-{uuid.uuid4().hex[:6]}", contact["email"], "pw-customer-1")
+    client = APIClient()
+    client.force_authenticate(user)
+    extra = contact["body"]
+    shipped = place(client, [("MUG-1", 2)], **extra).json()
+    assert action(staff_api, shipped["id"], "ship").status_code == 200
+    assert action(staff_api, shipped["id"], "refund", {"amount": "5.00"}).status_code == 200
+    cancelled = place(client, [("MUG-1", 1)], **extra).json()
+    assert action(client, cancelled["id"], "cancel", {"reason": "changed my mind"}).status_code == 200
+    declined = place(client, [("MUG-1", 1)], token=DECLINED, **extra)
+    assert declined.status_code == 402
+    return client, [shipped["id"], cancelled["id"]]
+
+
+@pytest.mark.parametrize("contact", [WITHOUT, WITH], ids=["without-email-and-phone", "with-email-and-phone"])
+def test_every_event_the_producers_emit_validates_against_its_schema(stock, staff_api, contact):
+    every_flow(stock, staff_api, contact)
+    events = list(OutboxEvent.objects.all())
+    for event in events:
+        validate_event_data(event.event_type, event.version, event.data)
+        assert event.data["email"] == contact["email"] if event.event_type.startswith("orders.") else True
+    # These flows reach every published event type: a new schema needs a producer path here
+    assert sorted({event.event_type for event in events}) == PUBLISHED_TYPES
+
+
+def test_an_order_without_an_email_is_reported_and_notified_like_any_other(stock, staff_api, receiver_less_rules):
+    _, (shipped, cancelled) = every_flow(stock, staff_api, WITHOUT)
+    # When the relay hands the events to the consumers (the embedded default's path)
+    outbox_relay(publisher=InProcessPublisher())
+    # Then no consumer rejected any of them
+    assert list(RejectedEvent.objects.values_list("consumer", "event_type", "reason")) == []
+    # and reporting has both orders, the sale and the refund
+    report = OrderReport.objects.get(order_id=shipped)
+    assert (report.status, report.total, report.refunded_amount) == ("partially_refunded", Decimal("25.00"),
+                                                                     Decimal("5.00"))
+    assert OrderReport.objects.get(order_id=cancelled).status == "cancelled"
+    assert OrderRefund.objects.get(order_id=shipped).amount == Decimal("5.00")
+    sales = DailySales.objects.get(currency="USD")
+    assert (sales.orders, sales.gross, sales.refunds) == (1, Decimal("25.00"), Decimal("5.00"))  # cancelled: no sale
+    # and notifications: no customer email (there is no address), but staff hear of the failure
+    assert not Delivery.objects.filter(channel=Channel.EMAIL, recipient="").exists()
+    assert Delivery.objects.filter(event_type="payments.payment_failed", recipient="ops@example.com").exists()
+
+
+@pytest.fixture
+def receiver_less_rules(settings):
+    settings.NOTIFICATIONS_STAFF_EMAILS = ["ops@example.com"]
+
+
+@pytest.fixture
+def strict_email_schemas(monkeypatch):
+    """The order schemas as they were before the fix: email required with at least 3 characters."""
+    real = schemas._validator
+
+    def strict(event_type, version):
+        schema = json.loads(json.dumps(schemas.event_schema(event_type, version)))
+        if "email" in schema.get("properties", {}):
+            schema["properties"]["email"]["minLength"] = 3
+        return schemas.jsonschema.Draft202012Validator(schema)
+
+    monkeypatch.setattr(schemas, "_validator", strict)
+    return lambda: monkeypatch.setattr(schemas, "_validator", real)
+
+
+def test_a_rejected_event_is_counted_shown_to_staff_and_replayed_after_the_fix(stock, staff_api,
+                                                                               strict_email_schemas):
+    from prometheus_client import REGISTRY
+
+    def rejected_count():
+        return REGISTRY.get_sample_value("events_rejected_total",
+                                         {"consumer": "reporting", "event_type": "orders.order_placed"}) or 0
+
+    before = rejected_count()
+    # Given consumers that reject orders without an email (the defect), and such an order
+    stock("MUG-1", "12.50", units=10)
+    user = get_user_model().objects.create_user("noemail", "", "pw-customer-1")
+    client = APIClient()
+    client.force_authenticate(user)
+    order = place(client, [("MUG-1", 2)]).json()
+    outbox_relay(publisher=InProcessPublisher())
+    assert not OrderReport.objects.filter(order_id=order["id"]).exists()
+    # Then each rejection is counted and kept with its reason
+    assert rejected_count() == before + 1
+    rejected = RejectedEvent.objects.get(consumer="reporting", event_type="orders.order_placed")
+    assert "email" in rejected.reason and rejected.status == "rejected"
+    assert RejectedEvent.objects.filter(consumer="notifications").exists()
+
+    # and staff who may look see it in the admin with its reason
+    viewer = get_user_model().objects.create_user("viewer", "viewer@example.com", "pw-viewer-1", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_rejectedevent"))
+    browser = Client()
+    browser.force_login(viewer)
+    page = browser.get("/admin/common/rejectedevent/").content.decode()
+    assert "orders.order_placed" in page and "breaks its schema" in page
+    # but without the replay permission they are not offered the replay, and a forged one does nothing
+    assert "Replay through the consumer" not in page
+    browser.post("/admin/common/rejectedevent/", {"action": "replay", "_selected_action": [rejected.pk]})
+    assert RejectedEvent.objects.get(pk=rejected.pk).status == "rejected"
+
+    # When the fix is deployed and someone allowed to replays the rejected events
+    strict_email_schemas()
+    viewer.user_permissions.add(Permission.objects.get(codename="replay_rejectedevent"))
+    browser = Client()
+    browser.force_login(get_user_model().objects.get(pk=viewer.pk))
+    response = browser.post("/admin/common/rejectedevent/", {
+        "action": "replay", "_selected_action": list(RejectedEvent.objects.values_list("pk", flat=True))},
+        follow=True)
+    assert "applied" in response.content.decode()
+    # Then the order is reported, once, and nothing is left rejected
+    assert OrderReport.objects.get(order_id=order["id"]).total == Decimal("25.00")
+    assert set(RejectedEvent.objects.values_list("status", flat=True)) == {"replayed"}
+
+
+def test_events_rejected_before_rejections_were_recorded_are_reapplied_from_the_archive(stock, strict_email_schemas):
+    # Given an order without an email whose events reporting rejected, with no record of it kept
+    stock("MUG-1", "12.50", units=10)
+    user = get_user_model().objects.create_user("noemail", "", "pw-customer-1")
+    client = APIClient()
+    client.force_authenticate(user)
+    order = place(client, [("MUG-1", 2)]).json()
+    outbox_relay(publisher=InProcessPublisher())
+    RejectedEvent.objects.all().delete()
+    assert not OrderReport.objects.filter(order_id=order["id"]).exists()
+    # When, after the fix, an operator offers the archive since that day to reporting
+    strict_email_schemas()
+    since = OutboxEvent.objects.earliest("occurred_at").occurred_at.date().isoformat()
+    out = StringIO()
+    call_command("events_replay", "--from-archive", "--consumer", "reporting", "--since", since, stdout=out)
+    # Then the order is reported; what reporting had applied (the payment event) is skipped
+    assert OrderReport.objects.get(order_id=order["id"]).total == Decimal("25.00")
+    assert "1 applied, 1 already_applied, 0 rejected_again" in out.getvalue()
+    # and a second run changes nothing
+    out = StringIO()
+    call_command("events_replay", "--from-archive", "--consumer", "reporting", "--since", since, stdout=out)
+    assert "0 applied, 2 already_applied" in out.getvalue()
