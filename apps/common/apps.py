@@ -8,7 +8,10 @@ class CommonConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from apps.common.forking import forking_install
         from apps.common.relay import relay_install
+
+        forking_install()  # a forked child never uses or closes its parent's database connections
 
         relay_install()  # publish each recorded event right after its transaction commits
         if settings.TELEMETRY_ENABLED:

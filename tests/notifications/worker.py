@@ -46,15 +46,15 @@ def purge_queues() -> None:
 
 
 class Worker:
-    def __init__(self):
+    def __init__(self, *, pool: str = "solo", **extra_env: str):
         db = connection.settings_dict
         self.log = tempfile.NamedTemporaryFile(prefix="notif-worker-", suffix=".log", delete=False)  # noqa: SIM115
         env = {
-            **os.environ, **WORKER_ENV, "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            **os.environ, **WORKER_ENV, **extra_env, "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", f"--pool={pool}", "--concurrency=2",
              "--queues=default,notifications", "--event-consumers=notifications", "--without-gossip",
              "--without-mingle", "--without-heartbeat", f"--hostname=notif-{uuid.uuid4().hex[:8]}@%h",
              "--loglevel=INFO"],
