@@ -27,11 +27,13 @@ IF_MATCH_HEADER = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, req
                                    description="The order's ETag; a stale one gets 412.")
 ETAG = etag_header("order", 200)
 ETAG_CREATED = etag_header("order", 201)
+# bandit B105: the sandbox's public test tokens, not secrets
+APPROVED_TOKEN, DECLINED_TOKEN = "tok_approved", "tok_declined"  # nosec B105
 PLACEMENT_EXAMPLES = [
     OpenApiExample("Approved payment", request_only=True,
-                   value={"lines": [{"sku": "MUG-1", "quantity": 2}], "payment_token": "tok_approved"}),
+                   value={"lines": [{"sku": "MUG-1", "quantity": 2}], "payment_token": APPROVED_TOKEN}),
     OpenApiExample("Declined payment (402)", request_only=True,
-                   value={"lines": [{"sku": "MUG-1", "quantity": 1}], "payment_token": "tok_declined"}),
+                   value={"lines": [{"sku": "MUG-1", "quantity": 1}], "payment_token": DECLINED_TOKEN}),
 ]
 ERRORS = problem_responses(400, 401, 402, 403, 404, 409, 412, 422, 429, 503)
 
