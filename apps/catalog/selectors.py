@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from apps.catalog.api import PriceSnapshot
 from apps.catalog.errors import ProductNotFound
 from apps.catalog.models import Product, Stock
+from apps.catalog.types import PriceSnapshot
 from apps.common.money import money
 
 

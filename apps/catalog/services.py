@@ -33,7 +33,6 @@ from django.db import DatabaseError, IntegrityError, router
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from apps.catalog.api import ReservationOutcome, StockLine
 from apps.catalog.cache import catalog_cache_invalidate
 from apps.catalog.errors import (
     InsufficientStock,
@@ -45,6 +44,7 @@ from apps.catalog.errors import (
 )
 from apps.catalog.models import Category, Product, Reservation, ReservationEvent, Stock, StockAdjustment
 from apps.catalog.states import stock_effect, transition_check
+from apps.catalog.types import LineStanding, ReservationOutcome, StockLine
 from apps.common.money import CURRENCIES, InvalidMoney, money
 from apps.common.problems import Conflict, PreconditionFailed
 
@@ -361,10 +361,10 @@ class _Claim:
 
 
 def _reservation_claim(*, order_id: UUID, sku: str, quantity: int, expires_at: datetime | None,
-                       row: Reservation | None) -> _Claim | str:
+                       row: Reservation | None) -> _Claim | LineStanding:
     """First write of a line the order has a row for already (or that appeared meanwhile): the
-    row, pending and marked. Returns the claim, or what stands already: "kept" (the order holds
-    the line) or "busy" (another call is mid-write on it)."""
+    row, pending and marked. Returns the claim, or what stands already: KEPT (the order holds
+    the line) or BUSY (another call is mid-write on it)."""
     deadline = None
     while True:
         now = _now()
@@ -382,7 +382,7 @@ def _reservation_claim(*, order_id: UUID, sku: str, quantity: int, expires_at: d
         if row.status in (R.HELD, R.COMMITTED):
             if row.quantity != quantity:
                 raise ReservationMismatch(f"The order holds {row.quantity} of {sku}, not {quantity}.")
-            return "kept"
+            return LineStanding.KEPT
         if row.status in (R.RELEASED, R.EXPIRED) and row.settling_since is None:
             transition_check(row.status, R.PENDING)
             retaken = Reservation.objects.filter(pk=row.pk, status=row.status, settling_since__isnull=True).update(
@@ -392,12 +392,12 @@ def _reservation_claim(*, order_id: UUID, sku: str, quantity: int, expires_at: d
                 _event(row, source, R.PENDING, now, "taken again")
                 return _Claim(row, now)
         elif row.settling_since is not None and row.settling_since < now - _grace():
-            return "busy"  # its writer died: the sweeper settles it
+            return LineStanding.BUSY  # its writer died: the sweeper settles it
         else:
             # Another call is writing this line right now; its outcome is ours.
             deadline = deadline or time.monotonic() + settings.CATALOG_RESERVE_WAIT_SECONDS
             if time.monotonic() >= deadline:
-                return "busy"
+                return LineStanding.BUSY
             time.sleep(_WAIT_POLL_SECONDS)
         row = Reservation.objects.filter(pk=row.pk).first()
 
@@ -504,7 +504,7 @@ def _claims_make(*, order_id: UUID, wanted: Mapping[str, int], expires_at: datet
         claim = _reservation_claim(order_id=order_id, sku=sku, quantity=wanted[sku], expires_at=expires_at, row=row)
         if isinstance(claim, _Claim):
             claims[sku] = claim
-        elif claim == "busy":
+        elif claim is LineStanding.BUSY:
             short.append(sku)
 
 
