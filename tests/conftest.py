@@ -43,3 +43,13 @@ def staff_client(staff):
     client = APIClient()
     client.force_authenticate(staff)
     return client
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on loopback (tests.notifications.conftest.HttpReceiver)."""
+    from tests.notifications.conftest import HttpReceiver
+
+    server = HttpReceiver().start()
+    yield server
+    server.stop()

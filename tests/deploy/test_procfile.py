@@ -25,7 +25,7 @@ from rest_framework.authtoken.models import Token
 
 from apps.reporting.models import OrderReport
 from tests.catalog.factories import ProductFactory
-from tests.notifications.conftest import HttpReceiver, SmtpRecorder, free_port, wait_for
+from tests.notifications.conftest import SmtpRecorder, free_port, wait_for
 from tests.notifications.factories import WebhookEndpointFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,13 +87,6 @@ def smtp():
     controller.start()
     yield recorder, controller.port
     controller.stop()
-
-
-@pytest.fixture
-def receiver():
-    server = HttpReceiver().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -141,13 +141,6 @@ class HttpReceiver:
 
 
 @pytest.fixture
-def receiver():
-    server = HttpReceiver().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def loopback_allowed():
     """Only where a test needs a loopback receiver: the default refuses loopback."""
     with override_settings(NOTIFICATIONS_WEBHOOK_ALLOW_NETWORKS=["127.0.0.0/8"]):

@@ -101,6 +101,17 @@ def strict_email_schemas(monkeypatch):
     return lambda: monkeypatch.setattr(schemas, "_validator", real)
 
 
+def order_without_email_relayed(stock) -> dict:
+    """An order by an account without an email, its events handed to the consumers in-process."""
+    stock("MUG-1", "12.50", units=10)
+    user = get_user_model().objects.create_user("noemail", "", "pw-customer-1")
+    client = APIClient()
+    client.force_authenticate(user)
+    order = place(client, [("MUG-1", 2)]).json()
+    outbox_relay(publisher=InProcessPublisher())
+    return order
+
+
 def test_a_rejected_event_is_counted_shown_to_staff_and_replayed_after_the_fix(stock, staff_api,
                                                                                strict_email_schemas):
     from prometheus_client import REGISTRY
@@ -111,12 +122,7 @@ def test_a_rejected_event_is_counted_shown_to_staff_and_replayed_after_the_fix(s
 
     before = rejected_count()
     # Given consumers that reject orders without an email (the defect), and such an order
-    stock("MUG-1", "12.50", units=10)
-    user = get_user_model().objects.create_user("noemail", "", "pw-customer-1")
-    client = APIClient()
-    client.force_authenticate(user)
-    order = place(client, [("MUG-1", 2)]).json()
-    outbox_relay(publisher=InProcessPublisher())
+    order = order_without_email_relayed(stock)
     assert not OrderReport.objects.filter(order_id=order["id"]).exists()
     # Then each rejection is counted and kept with its reason
     assert rejected_count() == before + 1
@@ -152,12 +158,7 @@ def test_a_rejected_event_is_counted_shown_to_staff_and_replayed_after_the_fix(s
 
 def test_events_rejected_before_rejections_were_recorded_are_reapplied_from_the_archive(stock, strict_email_schemas):
     # Given an order without an email whose events reporting rejected, with no record of it kept
-    stock("MUG-1", "12.50", units=10)
-    user = get_user_model().objects.create_user("noemail", "", "pw-customer-1")
-    client = APIClient()
-    client.force_authenticate(user)
-    order = place(client, [("MUG-1", 2)]).json()
-    outbox_relay(publisher=InProcessPublisher())
+    order = order_without_email_relayed(stock)
     RejectedEvent.objects.all().delete()
     assert not OrderReport.objects.filter(order_id=order["id"]).exists()
     # When, after the fix, an operator offers the archive since that day to reporting
