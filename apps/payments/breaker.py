@@ -24,7 +24,7 @@ import redis
 from django.conf import settings
 
 from apps.common.degraded import dependency_failed
-from apps.payments.api import PaymentProviderUnavailable
+from apps.payments.errors import PaymentProviderUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from apps.common.money import money
-from apps.payments.api import PaymentInfo, PaymentNotFound
+from apps.payments.errors import PaymentNotFound
 from apps.payments.models import Payment, PaymentTransaction
+from apps.payments.types import PaymentInfo
 
 
 def payment_info(payment: Payment) -> PaymentInfo:

@@ -38,16 +38,15 @@ from apps.common.events import event_record
 from apps.common.money import InvalidMoney, money
 from apps.common.parsers import json_loads
 from apps.payments import events, selectors, states
-from apps.payments.api import (
+from apps.payments.breaker import CircuitBreaker
+from apps.payments.errors import (
     PaymentDeclined,
     PaymentIdempotencyKeyReused,
-    PaymentInfo,
     PaymentNotAllowed,
     PaymentNotFound,
     PaymentProviderUnavailable,
     PaymentRequestInvalid,
 )
-from apps.payments.breaker import CircuitBreaker
 from apps.payments.models import Payment, PaymentTransaction, Refund, WebhookEvent
 from apps.payments.providers import (
     UnknownProvider,
@@ -64,6 +63,7 @@ from apps.payments.providers.base import (
     ProviderResult,
     ProviderUnavailable,
 )
+from apps.payments.types import OperationBegun, PaymentInfo
 from apps.payments.webhooks import WebhookInvalid, webhook_signature_verify
 
 logger = logging.getLogger(__name__)
@@ -322,8 +322,8 @@ def payment_authorize(*, order_id: UUID, amount: Decimal, currency: str, token: 
 
 
 def _begin(*, payment_id: UUID, operation: str, idempotency_key: str, requested: Decimal | None,
-           plan: Callable[[Payment, Decimal | None], Decimal]):
-    """Step 1 for capture, void and refund: (transaction, provider, breaker), or the recorded
+           plan: Callable[[Payment, Decimal | None], Decimal]) -> OperationBegun | PaymentInfo:
+    """Step 1 for capture, void and refund: the operation recorded pending, or the recorded
     answer of a known key."""
     _key_check(idempotency_key)
     now = timezone.now()
@@ -351,7 +351,7 @@ def _begin(*, payment_id: UUID, operation: str, idempotency_key: str, requested:
         if existing is None:
             raise
         return _replay(existing, "")
-    return tx, provider, breaker, payment
+    return OperationBegun(tx=tx, provider=provider, breaker=breaker, payment=payment)
 
 
 def payment_capture(*, payment_id: UUID, idempotency_key: str, amount: Decimal | None = None) -> PaymentInfo:
@@ -370,7 +370,7 @@ def payment_capture(*, payment_id: UUID, idempotency_key: str, amount: Decimal |
                    requested=amount, plan=plan)
     if isinstance(begun, PaymentInfo):
         return begun
-    tx, provider, breaker, payment = begun
+    tx, provider, breaker, payment = begun.tx, begun.provider, begun.breaker, begun.payment
     return _perform(tx, breaker, lambda: provider.capture(reference=payment.provider_reference, amount=tx.amount,
                                                           currency=payment.currency, idempotency_key=tx.provider_key))
 
@@ -386,7 +386,7 @@ def payment_void(*, payment_id: UUID, idempotency_key: str) -> PaymentInfo:
                    plan=plan)
     if isinstance(begun, PaymentInfo):
         return begun
-    tx, provider, breaker, payment = begun
+    tx, provider, breaker, payment = begun.tx, begun.provider, begun.breaker, begun.payment
     return _perform(tx, breaker, lambda: provider.void(reference=payment.provider_reference,
                                                        idempotency_key=tx.provider_key))
 
@@ -405,7 +405,7 @@ def payment_refund(*, payment_id: UUID, idempotency_key: str, amount: Decimal | 
                    plan=plan)
     if isinstance(begun, PaymentInfo):
         return begun
-    tx, provider, breaker, payment = begun
+    tx, provider, breaker, payment = begun.tx, begun.provider, begun.breaker, begun.payment
     return _perform(tx, breaker, lambda: provider.refund(reference=payment.provider_reference, amount=tx.amount,
                                                          currency=payment.currency, idempotency_key=tx.provider_key))
 

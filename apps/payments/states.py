@@ -3,7 +3,7 @@ which statuses each operation may start. Every service goes through it."""
 
 from decimal import Decimal
 
-from apps.payments.api import PaymentNotAllowed
+from apps.payments.errors import PaymentNotAllowed
 from apps.payments.models import Payment, PaymentTransaction
 
 S = Payment.Status
