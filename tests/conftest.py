@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -28,7 +29,33 @@ def other_customer(db):
 
 @pytest.fixture
 def staff(db):
-    return get_user_model().objects.create_user("staff", "staff@example.com", "pw-staff-1", is_staff=True)
+    """A staff member holding every role (apps.common.roles), not a superuser."""
+    user = get_user_model().objects.create_user("staff", "staff@example.com", "pw-staff-1", is_staff=True)
+    user.groups.set(Group.objects.all())
+    return user
+
+
+@pytest.fixture
+def staff_with(db):
+    """staff_with(*codenames): a new staff user holding exactly these permissions ("app_label.codename")."""
+    made = []
+
+    def make(*codenames: str):
+        name = f"clerk{len(made)}"
+        user = get_user_model().objects.create_user(name, f"{name}@example.com", f"pw-{name}-1", is_staff=True)
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        made.append(user)
+        return user
+
+    return make
+
+
+def client_of(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
 
 
 @pytest.fixture

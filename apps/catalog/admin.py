@@ -1,6 +1,7 @@
 """Staff manage the catalog here. Every write goes through the services, exactly as the API does:
 versions move, prices are validated for their currency, and the cache is invalidated. Stock
-counts are never edited directly: the "Adjust stock" action records who changed them and why."""
+counts are never edited directly: the "Adjust stock" action records who changed them and why.
+Prices change only with catalog.change_price, stock only with catalog.adjust_stock."""
 
 import secrets
 import uuid
@@ -55,11 +56,24 @@ class ProductAdminForm(forms.ModelForm):
 class ProductChangeListForm(forms.ModelForm):
     """The list page edits price and active; the price is checked against the row's currency."""
 
+    price_locked = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.price_locked:
+            self.fields["price"].disabled = True  # a posted price is ignored
+
     def clean(self):
         cleaned = super().clean()
         for field, message in _price_errors(cleaned.get("price"), self.instance.currency).items():
             self.add_error(field if field in self.fields else None, message)
         return cleaned
+
+
+class PriceLockedChangeListForm(ProductChangeListForm):
+    """For staff without catalog.change_price."""
+
+    price_locked = True
 
 
 class StockAdjustForm(forms.Form):
@@ -111,13 +125,23 @@ class ProductAdmin(admin.ModelAdmin):
     actions = ["adjust_stock", "deactivate_products"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["sku", *self.readonly_fields] if obj else self.readonly_fields
+        if obj is None:
+            return self.readonly_fields
+        price = [] if self._may_change_price(request) else ["price", "currency"]
+        return ["sku", *price, *self.readonly_fields]
 
     def has_delete_permission(self, request, obj=None):
         return False  # orders refer to SKUs: deactivate instead
 
+    def has_adjust_stock_permission(self, request):
+        return request.user.has_perm("catalog.adjust_stock")
+
+    def _may_change_price(self, request) -> bool:
+        return request.user.has_perm("catalog.change_price")
+
     def get_changelist_form(self, request, **kwargs):
-        kwargs.setdefault("form", ProductChangeListForm)
+        form = ProductChangeListForm if self._may_change_price(request) else PriceLockedChangeListForm
+        kwargs.setdefault("form", form)
         return super().get_changelist_form(request, **kwargs)
 
     @admin.display(description="available")
@@ -153,7 +177,7 @@ class ProductAdmin(admin.ModelAdmin):
         for formset in formsets:
             formset.save(commit=False)  # stock and its audit are read-only here: nothing is written
 
-    @admin.action(description="Adjust stock (audited)")
+    @admin.action(description="Adjust stock (audited)", permissions=["adjust_stock"])
     def adjust_stock(self, request, queryset):
         if "apply" in request.POST:
             form = StockAdjustForm(request.POST)
@@ -181,7 +205,7 @@ class ProductAdmin(admin.ModelAdmin):
             "title": "Adjust stock", "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
 
-    @admin.action(description="Deactivate (take off sale)")
+    @admin.action(description="Deactivate (take off sale)", permissions=["change"])
     def deactivate_products(self, request, queryset):
         for product in queryset:
             services.product_deactivate(sku=product.sku)

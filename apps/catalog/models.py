@@ -45,6 +45,10 @@ class Product(models.Model):
             models.Index(fields=["category", "sku"], name="catalog_product_category_idx"),
             models.Index(fields=["price"], name="catalog_product_price_idx"),
         ]
+        permissions = [
+            ("adjust_stock", "Can adjust a product's stock"),
+            ("change_price", "Can change a product's price or currency"),
+        ]
 
     def __str__(self):
         return f"{self.sku} {self.name}"

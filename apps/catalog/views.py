@@ -1,7 +1,7 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from apps.catalog import selectors, services
@@ -20,6 +20,7 @@ from apps.common.conditional import if_match_version
 from apps.common.idempotency import idempotency_key_parameter, idempotent
 from apps.common.openapi import etag_header
 from apps.common.pagination import CursorPagination
+from apps.common.permissions import HasStaffPermission, permission_require
 from apps.common.problems import PreconditionRequired, problem_responses
 
 IF_MATCH_REQUIRED = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
@@ -30,6 +31,7 @@ IDEMPOTENCY_HEADER = idempotency_key_parameter("A unique key per intended adjust
 ETAG = etag_header("product", 200)
 ETAG_CREATED = etag_header("product", 201)
 ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428, 429)
+PRICE_FIELDS = frozenset({"price", "currency"})
 
 
 class ProductPagination(CursorPagination):
@@ -62,28 +64,36 @@ def _detail_response(sku: str, status_code=status.HTTP_200_OK, headers=None) -> 
 
 @extend_schema(tags=["catalog"])
 class ProductViewSet(viewsets.GenericViewSet):
-    """Products: anyone reads (cached in Redis), staff write."""
+    """Products: anyone reads (cached in Redis), staff write, each write with its permission."""
 
     serializer_class = ProductSerializer
     pagination_class = ProductPagination
     lookup_field = "sku"
     lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 
+    staff_permissions = {
+        "create": "catalog.add_product",
+        "partial_update": "catalog.change_product",  # and catalog.change_price for price or currency
+        "deactivate": "catalog.change_product",
+        "stock_adjustments": "catalog.adjust_stock",
+    }
+
     def get_permissions(self):
         if self.action in ("list", "retrieve"):
             return [AllowAny()]
-        return [IsAdminUser()]
+        return [HasStaffPermission()]
 
     def get_queryset(self):
-        return selectors.product_list(include_inactive=self.request.user.is_staff)
+        return selectors.product_list(include_inactive=self.request.user.has_perm("catalog.view_product"))
 
     @extend_schema(parameters=[ProductFilterSerializer], responses={200: ProductSerializer(many=True), **ERRORS})
     def list(self, request):
-        """Products on sale by SKU, filtered by the query parameters; staff also see inactive ones.
+        """Products on sale by SKU, filtered by the query parameters; staff with catalog.view_product
+        also see inactive ones.
         Anyone may read; pages are cached for CATALOG_CACHE_LIST_SECONDS at most (writes clear them)."""
         filters = ProductFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        staff = request.user.is_staff
+        staff = request.user.has_perm("catalog.view_product")
 
         def build() -> dict:
             queryset = selectors.product_list(include_inactive=staff, **filters.validated_data)
@@ -106,7 +116,8 @@ class ProductViewSet(viewsets.GenericViewSet):
     @extend_schema(request=ProductCreateSerializer, parameters=[ETAG_CREATED],
                    responses={201: ProductDetailSerializer, **ERRORS})
     def create(self, request):
-        """Staff: add a product; 409 if its SKU exists. Units come in through stock adjustments."""
+        """Staff (catalog.add_product): add a product; 409 if its SKU exists. Units come in through
+        stock adjustments."""
         serializer = ProductCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = services.product_create(**serializer.validated_data)
@@ -116,12 +127,15 @@ class ProductViewSet(viewsets.GenericViewSet):
     @extend_schema(request=ProductUpdateSerializer, parameters=[IF_MATCH_REQUIRED, ETAG],
                    responses={200: ProductDetailSerializer, **ERRORS})
     def partial_update(self, request, sku=None):
-        """Staff: change any of a product's fields. If-Match is required: 428 without it, 412 when the
-        product changed since that ETag."""
+        """Staff (catalog.change_product; catalog.change_price too for `price` or `currency`): change
+        any of a product's fields. If-Match is required: 428 without it, 412 when the product
+        changed since that ETag."""
         product = selectors.product_get(sku=sku)
         expected = _if_match(request, required=True)
         serializer = ProductUpdateSerializer(data=request.data, context={"product": product})
         serializer.is_valid(raise_exception=True)
+        if PRICE_FIELDS & set(serializer.validated_data):
+            permission_require(user=request.user, codename="catalog.change_price")
         product = services.product_update(sku=sku, changes=serializer.validated_data, expected_version=expected)
         return _detail_response(product.sku)
 
@@ -129,7 +143,7 @@ class ProductViewSet(viewsets.GenericViewSet):
                    responses={200: ProductDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def deactivate(self, request, sku=None):
-        """Staff: take the product off sale (idempotent); orders no longer accept it."""
+        """Staff (catalog.change_product): take the product off sale (idempotent); orders no longer accept it."""
         services.product_deactivate(sku=sku, expected_version=_if_match(request, required=False))
         return _detail_response(sku)
 
@@ -138,7 +152,7 @@ class ProductViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="stock-adjustments")
     @idempotent
     def stock_adjustments(self, request, sku=None):
-        """Staff: put units in or take available units out; audited with who and why."""
+        """Staff (catalog.adjust_stock): put units in or take available units out; audited with who and why."""
         selectors.product_get(sku=sku)
         serializer = StockAdjustmentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.db.models.signals import post_migrate
 
 
 class CommonConfig(AppConfig):
@@ -10,10 +11,13 @@ class CommonConfig(AppConfig):
     def ready(self):
         from apps.common.forking import forking_install
         from apps.common.relay import relay_install
+        from apps.common.roles import roles_sync_after_migrate
 
         forking_install()  # a forked child never uses or closes its parent's database connections
 
         relay_install()  # publish each recorded event right after its transaction commits
+        # The staff role groups follow apps.common.roles after every migrate (and test flush).
+        post_migrate.connect(roles_sync_after_migrate, sender=self, dispatch_uid="common.roles_sync")
         if settings.TELEMETRY_ENABLED:
             from apps.common.telemetry import telemetry_setup
 

@@ -30,7 +30,7 @@ class DeliveryTransitionInline(admin.TabularInline):
         return False
 
 
-@admin.action(description="Replay the selected dead deliveries")
+@admin.action(description="Replay the selected dead deliveries", permissions=["replay"])
 def replay_dead(modeladmin, request, queryset):
     ids = list(queryset.filter(status=Delivery.Status.DEAD).values_list("pk", flat=True))
     replayed = services.deliveries_replay_dead(delivery_ids=ids, actor=request.user)
@@ -58,6 +58,9 @@ class _DeliveryAdminBase(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm("notifications.replay_delivery")
 
     def changelist_view(self, request, extra_context=None):
         summary = selectors.dead_letters_summary()
@@ -117,6 +120,16 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     search_fields = ["url", "description", "owner__username"]
     readonly_fields = ["consecutive_failures", "failing_since", "disabled_at", "disabled_reason",
                        "previous_secret_expires_at", "version", "created_at", "updated_at"]
+
+    # One named permission for every write, as in the API: the model's add/change/delete grant nothing.
+    def has_add_permission(self, request):
+        return request.user.has_perm("notifications.manage_webhooks")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("notifications.manage_webhooks")
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("notifications.manage_webhooks")
 
     def save_model(self, request, obj, form, change):
         """Through the services, so the secret is generated and shown once."""

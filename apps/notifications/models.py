@@ -42,6 +42,7 @@ class WebhookEndpoint(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("manage_webhooks", "Can register, change, remove webhook endpoints and rotate secrets")]
 
     def __str__(self):
         return self.url
@@ -92,6 +93,7 @@ class Delivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due_idx"),
             models.Index(fields=["event_type", "status"], name="delivery_type_status_idx"),
         ]
+        permissions = [("replay_delivery", "Can replay dead deliveries")]
 
     def __str__(self):
         return f"{self.event_type} {self.channel} -> {self.recipient} ({self.status})"

@@ -3,13 +3,13 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.common.conditional import if_match_version
 from apps.common.openapi import etag_header
 from apps.common.pagination import CursorPagination
+from apps.common.permissions import HasStaffPermission
 from apps.common.problems import problem_responses
 from apps.common.routing import UUID_LOOKUP_REGEX
 from apps.notifications import selectors, services
@@ -31,6 +31,7 @@ IF_MATCH_HEADER = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, req
                                    description="The endpoint's ETag; a stale one gets 412.")
 ETAG = etag_header("endpoint", 200)
 ETAG_CREATED = etag_header("endpoint", 201)
+MANAGE_WEBHOOKS = "notifications.manage_webhooks"
 
 
 def _expected_version(request) -> int | None:
@@ -47,7 +48,15 @@ class EndpointPagination(CursorPagination):
 
 @extend_schema(tags=["notifications"])
 class WebhookEndpointViewSet(viewsets.GenericViewSet):
-    permission_classes = [IsAdminUser]
+    permission_classes = [HasStaffPermission]
+    staff_permissions = {
+        "list": "notifications.view_webhookendpoint",
+        "retrieve": "notifications.view_webhookendpoint",
+        "create": MANAGE_WEBHOOKS,
+        "partial_update": MANAGE_WEBHOOKS,
+        "destroy": MANAGE_WEBHOOKS,
+        "rotate_secret": MANAGE_WEBHOOKS,
+    }
     serializer_class = WebhookEndpointSerializer
     pagination_class = EndpointPagination
     lookup_value_regex = UUID_LOOKUP_REGEX
@@ -106,7 +115,13 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
 
 @extend_schema(tags=["notifications"])
 class DeliveryViewSet(viewsets.GenericViewSet):
-    permission_classes = [IsAdminUser]
+    permission_classes = [HasStaffPermission]
+    staff_permissions = {
+        "list": "notifications.view_delivery",
+        "retrieve": "notifications.view_delivery",
+        "replay": "notifications.replay_delivery",
+        "replay_dead": "notifications.replay_delivery",
+    }
     serializer_class = DeliverySerializer
     lookup_value_regex = r"[0-9]+"
 
@@ -149,7 +164,8 @@ class DeliveryViewSet(viewsets.GenericViewSet):
 
 @extend_schema(tags=["notifications"])
 class DeadLettersView(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [HasStaffPermission]
+    staff_permissions = {"get": "notifications.view_delivery"}
 
     @extend_schema(responses={200: DeadLettersSerializer, **ERRORS},
                    description="Depth of the notifications.dead queue and the number of dead deliveries.")

@@ -1,5 +1,7 @@
 """Staff manage orders here. Status is never edited directly: ship, cancel and refund call the
-services, exactly as the API does, and every action lands in the order's timeline."""
+services, exactly as the API does, and every action lands in the order's timeline. Each action
+needs its named permission (orders.ship_order, ...), as in the API: without it, it is neither
+listed nor accepted."""
 
 import secrets
 from decimal import Decimal
@@ -68,6 +70,19 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # The change form only adds a note to the timeline.
+        return request.user.has_perm("orders.add_note")
+
+    def has_ship_permission(self, request):
+        return request.user.has_perm("orders.ship_order")
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("orders.cancel_order")
+
+    def has_refund_permission(self, request):
+        return request.user.has_perm("orders.refund_order")
+
     @admin.display(description="payment")
     def payment(self, order):
         info = selectors.order_payment(order=order)
@@ -91,16 +106,16 @@ class OrderAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{order.number}: {verb}.", messages.SUCCESS)
 
-    @admin.action(description="Ship (capture payment, commit stock)")
+    @admin.action(description="Ship (capture payment, commit stock)", permissions=["ship"])
     def ship_orders(self, request, queryset):
         self._each(request, queryset, "shipped", lambda order: services.order_ship(order=order, actor=request.user))
 
-    @admin.action(description="Cancel (void payment, release stock)")
+    @admin.action(description="Cancel (void payment, release stock)", permissions=["cancel"])
     def cancel_orders(self, request, queryset):
         self._each(request, queryset, "cancelled", lambda order: services.order_cancel(
             order=order, actor=request.user, reason=f"Cancelled by {request.user.get_username()} in admin"))
 
-    @admin.action(description="Refund an amount")
+    @admin.action(description="Refund an amount", permissions=["refund"])
     def refund_orders(self, request, queryset):
         if "apply" in request.POST:
             form = RefundForm(request.POST)

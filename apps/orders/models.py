@@ -55,6 +55,12 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["customer", "idempotency_key"], name="order_customer_idempotency_uniq"),
         ]
         indexes = [models.Index(fields=["status", "updated_at"], name="order_status_updated_idx")]
+        permissions = [
+            ("ship_order", "Can ship an order (captures its payment)"),
+            ("cancel_order", "Can cancel any customer's order"),
+            ("refund_order", "Can refund an order"),
+            ("add_note", "Can add a note to an order's timeline"),
+        ]
 
     def __str__(self):
         return self.number

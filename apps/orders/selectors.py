@@ -1,4 +1,4 @@
-"""Order reads. Customers see only their own orders; staff see every order."""
+"""Order reads. Customers see only their own orders; staff with orders.view_order see every order."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from apps.payments import api as payments
 
 
 def order_list(*, user, status: str | None = None, customer_id: int | None = None) -> QuerySet[Order]:
-    orders = Order.objects.all() if user.is_staff else Order.objects.filter(customer=user)
+    sees_all = user.has_perm("orders.view_order")
+    orders = Order.objects.all() if sees_all else Order.objects.filter(customer=user)
     if status:
         orders = orders.filter(status=status)
-    if customer_id is not None and user.is_staff:
+    if customer_id is not None and sees_all:
         orders = orders.filter(customer_id=customer_id)
     return orders
 

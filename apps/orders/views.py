@@ -1,12 +1,12 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from apps.common.conditional import if_match_version
 from apps.common.idempotency import idempotency_key_parameter, idempotent
 from apps.common.openapi import etag_header
+from apps.common.permissions import permission_require
 from apps.common.problems import problem_responses
 from apps.common.routing import UUID_LOOKUP_REGEX
 from apps.orders import selectors, services
@@ -64,14 +64,10 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def _order(self, pk) -> Order:
         return selectors.order_get(user=self.request.user, order_id=pk)
 
-    def _staff_only(self):
-        # Checked after the lookup, so that another customer's order id answers 404 first.
-        if not self.request.user.is_staff:
-            raise PermissionDenied("Only staff can do this.")
-
     @extend_schema(parameters=[OrderFilterSerializer], responses={200: OrderSerializer(many=True), **ERRORS})
     def list(self, request, *args, **kwargs):
-        """The caller's orders, newest first; staff see every customer's. Filter by `status`."""
+        """The caller's orders, newest first; staff with orders.view_order see every customer's.
+        Filter by `status`."""
         return super().list(request, *args, **kwargs)
 
     @extend_schema(parameters=[ETAG], responses={200: OrderDetailSerializer, **ERRORS})
@@ -127,9 +123,12 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def cancel(self, request, pk=None):
-        """Cancel a confirmed order (its customer or staff): the payment is voided, or refunded if
-        captured, and the stock given back. A shipped order cannot be cancelled (409)."""
+        """Cancel a confirmed order (its customer, or staff with orders.cancel_order): the payment is
+        voided, or refunded if captured, and the stock given back. A shipped order cannot be
+        cancelled (409)."""
         order = self._order(pk)
+        if order.customer_id != request.user.pk:
+            permission_require(user=request.user, codename="orders.cancel_order")
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reason = serializer.validated_data.get("reason", "")
@@ -142,9 +141,10 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def ship(self, request, pk=None):
-        """Staff: ship a confirmed order. The payment is captured and the held stock committed."""
-        order = self._order(pk)
-        self._staff_only()
+        """Staff (orders.ship_order): ship a confirmed order. The payment is captured and the held
+        stock committed."""
+        order = self._order(pk)  # before the permission, so that another customer's order is 404
+        permission_require(user=request.user, codename="orders.ship_order")
         order = services.order_ship(order=order, actor=request.user, expected_version=_expected_version(request))
         return _detail_response(order, request)
 
@@ -153,10 +153,11 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def refund(self, request, pk=None):
-        """Staff: refund a shipped order, either an `amount` or `lines` (quantities per SKU), not both.
-        Each refund takes a new Idempotency-Key; more than what remains to refund is 422."""
+        """Staff (orders.refund_order): refund a shipped order, either an `amount` or `lines`
+        (quantities per SKU), not both. Each refund takes a new Idempotency-Key; more than what
+        remains to refund is 422."""
         order = self._order(pk)
-        self._staff_only()
+        permission_require(user=request.user, codename="orders.refund_order")
         serializer = RefundSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -171,9 +172,9 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=NoteSerializer, parameters=[ETAG_CREATED], responses={201: OrderDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def notes(self, request, pk=None):
-        """Staff: add a note to the order's timeline; the order itself does not change."""
+        """Staff (orders.add_note): add a note to the order's timeline; the order itself does not change."""
         order = self._order(pk)
-        self._staff_only()
+        permission_require(user=request.user, codename="orders.add_note")
         serializer = NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.order_note_add(order=order, actor=request.user, message=serializer.validated_data["message"])

@@ -58,9 +58,9 @@ class PaymentAdmin(ReadOnlyModelAdmin):
     actions = ["refund_payments"]
 
     def has_refund_permission(self, request):
-        # The payment is never edited here; refunding is a change made through the service.
-        return request.user.has_perm("payments.change_payment")
+        return request.user.has_perm("payments.refund_payment")
 
+    @admin.action(description="Refund (at the provider)", permissions=["refund"])
     def refund_payments(self, request, queryset):
         if "apply" in request.POST:
             form = RefundForm(request.POST)

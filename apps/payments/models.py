@@ -50,6 +50,11 @@ class Payment(models.Model):
             models.CheckConstraint(name="payment_amounts_not_negative",
                                    condition=Q(amount__gt=0, amount_refunded__gte=0)),
         ]
+        permissions = [
+            ("capture_payment", "Can capture a payment"),
+            ("void_payment", "Can void a payment"),
+            ("refund_payment", "Can refund a payment"),
+        ]
 
     def __str__(self):
         return f"{self.id} {self.amount} {self.currency} ({self.status})"

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -9,6 +9,7 @@ from apps.common.idempotency import HEADER as IDEMPOTENCY_KEY_HEADER
 from apps.common.idempotency import idempotency_key_parameter, idempotent
 from apps.common.openapi import etag_header
 from apps.common.pagination import CursorPagination
+from apps.common.permissions import HasStaffPermission
 from apps.common.problems import NotFound, problem_responses
 from apps.common.routing import UUID_LOOKUP_REGEX
 from apps.payments import selectors, services
@@ -41,7 +42,14 @@ def _detail(payment: Payment) -> Response:
 class PaymentViewSet(viewsets.GenericViewSet):
     """Staff: payments with their transaction log; capture, void and refund."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [HasStaffPermission]
+    staff_permissions = {
+        "list": "payments.view_payment",
+        "retrieve": "payments.view_payment",
+        "capture": "payments.capture_payment",
+        "void": "payments.void_payment",
+        "refund": "payments.refund_payment",
+    }
     serializer_class = PaymentSerializer
     pagination_class = PaymentPagination
     lookup_value_regex = UUID_LOOKUP_REGEX

@@ -59,6 +59,7 @@ class OrderReport(models.Model):
             models.Index(fields=["status", "placed_at"], name="reporting_order_status_idx"),
             models.Index(fields=["placed_at", "order_id"], name="reporting_order_placed_idx"),
         ]
+        permissions = [("view_reports", "Can read the sales and order reports (API and CSV exports)")]
 
     def __str__(self):
         return self.number or str(self.order_id)

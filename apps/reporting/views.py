@@ -9,10 +9,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.permissions import IsAdminUser
 from rest_framework.views import APIView
 
 from apps.common.pagination import CursorPagination
+from apps.common.permissions import HasStaffPermission
 from apps.common.problems import problem_responses
 from apps.reporting import selectors
 from apps.reporting.serializers import (
@@ -25,6 +25,7 @@ from apps.reporting.serializers import (
 )
 
 ERRORS = problem_responses(400, 401, 403, 404, 429)
+REPORTS_PERMISSION = {"get": "reporting.view_reports"}
 CSV_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row; every matching row.")
 
 
@@ -72,7 +73,8 @@ def _csv_response(filename: str, columns: list[str], rows: Iterable, serialize: 
 
 @extend_schema(tags=["reports"])
 class DailySalesReportView(generics.ListAPIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [HasStaffPermission]
+    staff_permissions = REPORTS_PERMISSION
     serializer_class = DailySalesSerializer
     pagination_class = DailySalesPagination
 
@@ -87,7 +89,8 @@ class DailySalesReportView(generics.ListAPIView):
 
 @extend_schema(tags=["reports"])
 class DailySalesExportView(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [HasStaffPermission]
+    staff_permissions = REPORTS_PERMISSION
     content_negotiation_class = _AcceptAnything
 
     @extend_schema(operation_id="reports_daily_sales_export", parameters=[DailySalesQuerySerializer],
@@ -102,7 +105,8 @@ class DailySalesExportView(APIView):
 
 @extend_schema(tags=["reports"])
 class OrderReportView(generics.ListAPIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [HasStaffPermission]
+    staff_permissions = REPORTS_PERMISSION
     serializer_class = OrderReportSerializer
     pagination_class = OrderReportPagination
 
@@ -117,7 +121,8 @@ class OrderReportView(generics.ListAPIView):
 
 @extend_schema(tags=["reports"])
 class OrderReportExportView(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [HasStaffPermission]
+    staff_permissions = REPORTS_PERMISSION
     content_negotiation_class = _AcceptAnything
 
     @extend_schema(operation_id="reports_orders_export", parameters=[OrderReportQuerySerializer],

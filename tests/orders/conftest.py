@@ -1,3 +1,4 @@
+import re
 import uuid
 from decimal import Decimal
 
@@ -41,6 +42,16 @@ def place(client, lines, token=APPROVED, key=None, **extra):
 def action(client, order_id, name, body=None, key=None, **headers):
     return client.post(f"/api/v1/orders/{order_id}/{name}/", body or {}, format="json",
                        HTTP_IDEMPOTENCY_KEY=key or uuid.uuid4().hex, **headers)
+
+
+def hidden_inputs(page: str) -> dict:
+    """What a browser would send back of the change form besides what the user typed."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]+>", page):
+        if 'type="hidden"' in tag and (name := re.search(r'name="([^"]+)"', tag)):
+            value = re.search(r'value="([^"]*)"', tag)
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
 
 
 def payment_status(order_id) -> str | None:

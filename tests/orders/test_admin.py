@@ -1,18 +1,14 @@
-import re
-
 import pytest
 
 from apps.orders.models import Order
-from tests.orders.conftest import place
+from tests.orders.conftest import hidden_inputs, place
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 @pytest.fixture
 def admin_client(client, staff):
-    staff.is_superuser = True
-    staff.save()
-    client.force_login(staff)
+    client.force_login(staff)  # every role, no superuser
     return client
 
 
@@ -26,16 +22,6 @@ def test_staff_find_orders_by_number_and_email_and_filter_by_status(admin_client
     assert order.number in admin_client.get(f"/admin/orders/order/?q={order.number}").content.decode()
     assert order.number in admin_client.get(f"/admin/orders/order/?q={order.email}").content.decode()
     assert order.number not in admin_client.get("/admin/orders/order/?status__exact=shipped").content.decode()
-
-
-def hidden_inputs(page: str) -> dict:
-    """What a browser would send back of the change form besides what the user typed."""
-    fields = {}
-    for tag in re.findall(r"<input[^>]+>", page):
-        if 'type="hidden"' in tag and (name := re.search(r'name="([^"]+)"', tag)):
-            value = re.search(r'value="([^"]*)"', tag)
-            fields[name.group(1)] = value.group(1) if value else ""
-    return fields
 
 
 def test_the_detail_shows_lines_payment_and_timeline_and_status_is_read_only(admin_client, order):

@@ -2,11 +2,20 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import BaseCommand, call_command, get_commands
+
+from apps.common.roles import ROLES, roles_sync
+
+
+def role_username(role: str) -> str:
+    """The demo user of a role: "Order handler" -> "order-handler"."""
+    return role.lower().replace(" ", "-")
 
 
 class Command(BaseCommand):
-    help = "Load demo data and make sure a staff user exists; print its credentials."
+    help = ("Load demo data and make sure a staff user (superuser) and one staff user per role exist; "
+            "print their credentials.")
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
@@ -24,8 +33,32 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = True
             user.set_password(password)
             user.save()
-            credentials.parent.mkdir(parents=True, exist_ok=True)
-            credentials.write_text(f"{username} {password}\n")
-            credentials.chmod(0o600)
+            _write_private(credentials, f"{username} {password}\n")
         name, password = credentials.read_text().split()
         self.stdout.write(self.style.SUCCESS(f"Staff user: {name}  password: {password}"))
+        self._role_users()
+
+    def _role_users(self):
+        """One staff user per role, each holding that role alone (var/role-credentials.txt)."""
+        roles_sync()
+        credentials = settings.VAR_DIR / "role-credentials.txt"
+        known = dict(line.split() for line in credentials.read_text().splitlines()) if credentials.exists() else {}
+        User = get_user_model()
+        for role in ROLES:
+            name = role_username(role)
+            user = User.objects.filter(username=name).first()
+            if user is None or name not in known:
+                known[name] = secrets.token_urlsafe(12)
+                user = user or User(username=name, email=f"{name}@example.com")
+                user.is_staff, user.is_superuser = True, False
+                user.set_password(known[name])
+                user.save()
+            user.groups.set([Group.objects.get(name=role)])
+            self.stdout.write(self.style.SUCCESS(f"{role}: {name}  password: {known[name]}"))
+        _write_private(credentials, "".join(f"{name} {password}\n" for name, password in known.items()))
+
+
+def _write_private(path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o600)

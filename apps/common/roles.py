@@ -1,0 +1,74 @@
+"""Staff roles: one auth group per job, holding exactly the permissions that job needs.
+
+`roles_sync` makes the groups match this table; it runs after every migrate of the auth database
+(so a flushed test database gets them back too) and from `manage.py roles_sync`. A permission
+given to a group by hand is taken away again: change the table instead."""
+
+from __future__ import annotations
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, router, transaction
+
+_ORDERS_VIEW = ("orders.view_order", "orders.view_orderline", "orders.view_orderevent")
+_PAYMENTS_VIEW = ("payments.view_payment", "payments.view_paymenttransaction", "payments.view_refund")
+_DELIVERIES_VIEW = ("notifications.view_delivery", "notifications.view_deaddelivery",
+                    "notifications.view_deliveryattempt", "notifications.view_deliverytransition")
+
+ROLES: dict[str, tuple[str, ...]] = {
+    "Catalog manager": (
+        "catalog.view_product", "catalog.add_product", "catalog.change_product", "catalog.change_price",
+        "catalog.adjust_stock", "catalog.view_stock", "catalog.view_stockadjustment",
+        "catalog.view_reservation", "catalog.view_reservationevent",
+        "catalog.view_category", "catalog.add_category", "catalog.change_category", "catalog.delete_category",
+    ),
+    "Order handler": (
+        *_ORDERS_VIEW, *_PAYMENTS_VIEW,
+        "orders.ship_order", "orders.cancel_order", "orders.add_note",
+    ),
+    "Finance": (
+        *_ORDERS_VIEW, *_PAYMENTS_VIEW, "payments.view_webhookevent",
+        "orders.refund_order", "payments.capture_payment", "payments.void_payment", "payments.refund_payment",
+        "reporting.view_reports", "reporting.view_dailysales", "reporting.view_orderreport",
+        "reporting.view_orderrefund", "reporting.view_paymentreport",
+    ),
+    "Support": (
+        *_ORDERS_VIEW, "orders.add_note",
+        *_DELIVERIES_VIEW, "notifications.replay_delivery",
+        "common.view_rejectedevent", "common.replay_rejectedevent",
+    ),
+    "Developer": (
+        "notifications.view_webhookendpoint", "notifications.manage_webhooks",
+        *_DELIVERIES_VIEW, "notifications.replay_delivery",
+        "common.view_rejectedevent", "common.replay_rejectedevent",
+    ),
+}
+
+
+def roles_sync(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Create the role groups and give each exactly the permissions of ROLES."""
+    Group = global_apps.get_model("auth", "Group")
+    Permission = global_apps.get_model("auth", "Permission")
+    if not router.allow_migrate_model(using, Group):
+        return
+    # post_migrate reaches this before the later apps' permissions exist: create them all first.
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    with transaction.atomic(using=using):
+        for name, codenames in ROLES.items():
+            permissions = [_permission(Permission, using, codename) for codename in codenames]
+            group, _ = Group.objects.using(using).get_or_create(name=name)
+            group.permissions.set(permissions)
+
+
+def _permission(Permission, using: str, dotted: str):
+    app_label, codename = dotted.split(".")
+    try:
+        return Permission.objects.using(using).get(content_type__app_label=app_label, codename=codename)
+    except Permission.DoesNotExist as exc:
+        raise ImproperlyConfigured(f"Role permission {dotted} does not exist.") from exc
+
+
+def roles_sync_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    roles_sync(using=using)
