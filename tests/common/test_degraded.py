@@ -48,7 +48,8 @@ def test_with_redis_down_requests_succeed_and_the_outage_is_logged_once_and_coun
     # Then every request succeeds, one warning says Redis is down, and each failure is counted:
     # one throttle counter per request, one catalog cache read per product read
     assert statuses == [200] * 20
-    warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    warnings = [record for record in caplog.records if record.levelno >= logging.WARNING
+                and not record.name.startswith("opentelemetry")]  # a span processor an earlier test shut down
     assert len(warnings) == 1, [record.getMessage() for record in warnings]
     assert warnings[0].getMessage().startswith("redis unavailable")
     assert redis_failures("cache") - throttle_before == 20

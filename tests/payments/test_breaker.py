@@ -154,7 +154,8 @@ def test_without_redis_the_breaker_lets_calls_through_and_logs_once_and_counts_e
         infos = [authorize() for _ in range(5)]
     assert [info.status for info in infos] == ["authorized"] * 5
     assert list(Payment.objects.values_list("status", flat=True)) == ["authorized"] * 5
-    warnings = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    warnings = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING
+                and not record.name.startswith("opentelemetry")]  # a span processor an earlier test shut down
     assert len(warnings) == 1, warnings
     assert warnings[0].startswith("redis unavailable to payments_breaker")
     # Each authorization asks the breaker twice: before the call and with its outcome.
