@@ -29,7 +29,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, router
+from django.db import DatabaseError, IntegrityError
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -42,6 +42,7 @@ from apps.catalog.errors import (
     ReservationMismatch,
     StockBusy,
 )
+from apps.catalog.inserts import rows_insert, rows_written_before
 from apps.catalog.models import Category, Product, Reservation, ReservationEvent, Stock, StockAdjustment
 from apps.catalog.states import stock_effect, transition_check
 from apps.catalog.types import LineStanding, ReservationOutcome, StockLine
@@ -301,21 +302,9 @@ def _event(row: Reservation, source: str, target: str, now: datetime, note: str 
     _events([row], source, target, now, note)
 
 
-def _insert(model, rows: Sequence) -> None:
-    """All rows in one INSERT (one insert_many on MongoDB), and nothing else. bulk_create()
-    would wrap it in atomic(), which costs a BEGIN and a COMMIT round trip on PostgreSQL and
-    protects nothing: one statement is atomic in SQL, and MongoDB's partial insert is handled
-    by the caller. Django's own save() and bulk_create() insert through the same _insert()."""
-    if rows:
-        alias = router.db_for_write(model)
-        model._base_manager._insert(rows, fields=model._meta.concrete_fields, using=alias)
-        for row in rows:
-            row._state.adding, row._state.db = False, alias
-
-
 def _events(rows: Sequence[Reservation], source: str, target: str, now: datetime, note: str = "") -> None:
     """The audit trail of a transition of one or many rows: one insert."""
-    _insert(ReservationEvent, [ReservationEvent(
+    rows_insert(ReservationEvent, [ReservationEvent(
         id=uuid.uuid4(), reservation_id=row.id, order_id=row.order_id, sku=row.sku, quantity=row.quantity,
         from_status=source, to_status=target, note=note, created_at=now) for row in rows])
 
@@ -413,12 +402,9 @@ def _claims_insert(*, order_id: UUID, wanted: Mapping[str, int], expires_at: dat
                         status=R.PENDING, expires_at=expires_at, settling_since=now, created_at=now, updated_at=now)
             for sku, quantity in sorted(wanted.items())]
     try:
-        _insert(Reservation, rows)
+        rows_insert(Reservation, rows)
     except IntegrityError as error:
-        # A SQL engine inserted none of them (one statement, rolled back). MongoDB inserts in
-        # order and stops at the duplicate: the rows before it are written, and they are ours.
-        written = getattr(error.__cause__, "details", None) or {}
-        rows = rows[: written.get("nInserted", 0)]
+        rows = rows_written_before(error, rows)  # on MongoDB, the rows before the duplicate: ours
     _events(rows, "", R.PENDING, now)
     claims.update({row.sku: _Claim(row, now) for row in rows})
     return sorted(set(wanted) - {row.sku for row in rows})
