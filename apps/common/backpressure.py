@@ -22,6 +22,41 @@ PROBLEM_TYPES.setdefault("request_too_large", (413, "The request body is too lar
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+class _QueueDepths:
+    """Queue depths read by a background thread, so that a request never waits on the broker
+    (a hung one held the request for the connect timeout). A reading is one interval old."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depths: dict[str, int] = {}
+        self._reading = False
+
+    def latest(self) -> dict[str, int]:
+        """The last reading; starts the next one unless one is under way."""
+        with self._lock:
+            if not self._reading:
+                self._reading = True
+                threading.Thread(target=self._read, name="backpressure-queue-depths", daemon=True).start()
+            return dict(self._depths)
+
+    def _read(self) -> None:
+        from apps.common.metrics import queue_depths
+
+        depths = None
+        try:
+            depths = queue_depths(settings.BACKPRESSURE_QUEUES)
+        except Exception as exc:  # the broker's trouble is the relay's to report; shedding goes on
+            logger.info("backpressure: queue depths unavailable: %s", exc)
+        with self._lock:
+            if depths is not None:
+                self._depths = depths
+            self._reading = False
+
+    def reset(self) -> None:
+        with self._lock:
+            self._depths = {}
+
+
 class _BacklogProbe:
     """Measures the backlog at most once per interval per process: shedding must stay cheap."""
 
@@ -44,16 +79,17 @@ class _BacklogProbe:
     def reset(self):
         with self._lock:
             self._checked_at, self._reason = 0.0, ""
+        queue_depth_readings.reset()
 
     @staticmethod
     def _measure() -> str:
-        from apps.common.metrics import outbox_backlog, queue_depths
+        from apps.common.metrics import outbox_backlog
 
         try:
             pending, _ = outbox_backlog()
             if pending > settings.BACKPRESSURE_OUTBOX_LIMIT:
                 return f"outbox backlog {pending} > {settings.BACKPRESSURE_OUTBOX_LIMIT}"
-            for name, depth in queue_depths(settings.BACKPRESSURE_QUEUES).items():
+            for name, depth in queue_depth_readings.latest().items():
                 if depth > settings.BACKPRESSURE_QUEUE_LIMIT:
                     return f"queue {name} depth {depth} > {settings.BACKPRESSURE_QUEUE_LIMIT}"
         except Exception as exc:  # the probe must never take the API down
@@ -61,6 +97,7 @@ class _BacklogProbe:
         return ""
 
 
+queue_depth_readings = _QueueDepths()
 probe = _BacklogProbe()
 
 

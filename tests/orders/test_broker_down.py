@@ -1,7 +1,7 @@
-"""A request never waits on the broker: the outbox row is the promise, and the relay pass is
-enqueued from a background thread. With RabbitMQ stopped, each order took about 2.5 s of
-connection retries in the request; with a broker that accepts and never answers, as long as
-the client's connect timeout."""
+"""A request never waits on the broker: the outbox row is the promise, the relay pass is
+enqueued from a background thread, and load shedding reads queue depths in the background.
+With RabbitMQ stopped, each order took about 2.5 s of connection retries in the request; with
+a broker that accepts and never answers, as long as the client's connect timeout."""
 
 import contextlib
 import socket
@@ -10,7 +10,9 @@ import time
 
 import pytest
 from celery import current_app
+from kombu import Connection, Queue
 
+from apps.common.backpressure import probe
 from apps.common.models import OutboxEvent
 from config.celery_app import app
 from tests.notifications.conftest import wait_for
@@ -108,3 +110,51 @@ def test_many_commits_while_the_broker_is_slow_share_one_pending_relay_pass(cust
     time.sleep(1)  # give a wrongly eager trigger the chance to open more connections
     # One connection attempt is in flight; the other commits wait for its result instead of piling up
     assert len(silent_broker.accepted) == 1
+
+
+@pytest.fixture
+def fresh_probe():
+    probe.reset()
+    yield
+    probe.reset()
+
+
+def test_the_queue_depth_probe_does_not_hold_a_write_while_the_broker_hangs(customer_client, stock, settings,
+                                                                          fresh_probe):
+    broker = SilentBroker()
+    settings.CELERY_BROKER_URL = broker.url
+    stock("MUG-1", "12.50", units=5)
+    try:
+        # When an order is placed while the broker the load-shedding probe asks accepts and never answers
+        response = place(customer_client, [("MUG-1", 1)])
+        # Then the order goes through, and nothing in the request waited for the broker and gave up
+        assert response.status_code == 201, response.json()
+        assert broker.closed_by_client() == 0
+        assert wait_for(lambda: broker.accepted, timeout=30)  # the probe asked, in the background
+    finally:
+        broker.close()
+
+
+def test_writes_are_shed_when_a_watched_queue_is_past_its_limit(customer_client, stock, settings, fresh_probe):
+    # Given a watched queue holding more messages than the limit
+    settings.BACKPRESSURE_QUEUES = ["backpressure-test"]
+    settings.BACKPRESSURE_QUEUE_LIMIT = 2
+    settings.BACKPRESSURE_CHECK_INTERVAL_SECONDS = 0
+    stock("MUG-1", "12.50", units=50)
+    with Connection(settings.CELERY_BROKER_URL) as broker:
+        queue = Queue("backpressure-test", durable=False, auto_delete=False)
+        with broker.Producer() as producer:
+            for _ in range(3):
+                producer.publish({"n": 1}, routing_key=queue.name, declare=[queue], retry=True)
+    try:
+        # Then writes are shed with 503 and Retry-After once the probe has read the depth
+        def shed():
+            response = place(customer_client, [("MUG-1", 1)])
+            return response if response.status_code == 503 else None
+
+        response = wait_for(shed, timeout=30, interval=0.2)
+        assert response is not None
+        assert response["Retry-After"] and response.json()["code"] == "overloaded"
+    finally:
+        with Connection(settings.CELERY_BROKER_URL) as broker:
+            broker.default_channel.queue_delete("backpressure-test")
