@@ -78,11 +78,12 @@ def test_webhook_endpoints_in_the_admin_need_manage_webhooks(staff_with):
     endpoint = WebhookEndpointFactory()
     viewer = browser(staff_with("notifications.view_webhookendpoint", "notifications.change_webhookendpoint",
                                 "notifications.delete_webhookendpoint", "notifications.add_webhookendpoint"))
+    delete = f"/admin/notifications/webhookendpoint/{endpoint.pk}/delete/"
     assert viewer.get("/admin/notifications/webhookendpoint/add/").status_code == 403
-    assert viewer.post(f"/admin/notifications/webhookendpoint/{endpoint.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert viewer.post(delete, {"post": "yes"}).status_code == 403
     assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
 
     developer = browser(staff_with("notifications.manage_webhooks"))
     assert developer.get("/admin/notifications/webhookendpoint/add/").status_code == 200
-    developer.post(f"/admin/notifications/webhookendpoint/{endpoint.pk}/delete/", {"post": "yes"})
+    developer.post(delete, {"post": "yes"})
     assert not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
