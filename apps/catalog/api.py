@@ -39,10 +39,11 @@ def stock_reserve(*, order_id: UUID, lines: Sequence[StockLine],
     return services.stock_reserve(order_id=order_id, lines=lines, ttl=ttl)
 
 
-def stock_hold_extend(*, order_id: UUID, ttl: timedelta | None) -> None:
+def stock_hold_extend(*, order_id: UUID, ttl: timedelta | None) -> int:
     """Keep the order's holds for `ttl` more (None: until committed or released), e.g. once the
-    order is confirmed and waits for shipment."""
-    services.stock_hold_extend(order_id=order_id, ttl=ttl)
+    order is confirmed and waits for shipment. Returns how many holds (one per SKU) it kept: fewer
+    than the order's SKUs means a hold lapsed (expired or released) and must be reserved again."""
+    return services.stock_hold_extend(order_id=order_id, ttl=ttl)
 
 
 def stock_commit(*, order_id: UUID) -> None:

@@ -537,9 +537,9 @@ def stock_reserve(*, order_id: UUID, lines: Sequence[StockLine], ttl: timedelta 
     return ReservationOutcome(order_id=order_id, reserved=not short, short_skus=tuple(short))
 
 
-def stock_hold_extend(*, order_id: UUID, ttl: timedelta | None) -> None:
+def stock_hold_extend(*, order_id: UUID, ttl: timedelta | None) -> int:
     expires_at = None if ttl is None else _now() + ttl
-    Reservation.objects.filter(order_id=order_id, status__in=[R.HELD, R.PENDING]).update(
+    return Reservation.objects.filter(order_id=order_id, status__in=[R.HELD, R.PENDING]).update(
         expires_at=expires_at, updated_at=_now())
 
 

@@ -163,7 +163,8 @@ def _placement_resume(order: Order, payment_token: str) -> Order:
 
 
 def _placement_run(order: Order, payment_token: str) -> Order:
-    if order.saga_step in (Step.CREATED, Step.RESERVING):
+    reserved_here = order.saga_step in (Step.CREATED, Step.RESERVING)
+    if reserved_here:
         _saga_step(order, Step.RESERVING, "Reserving stock")
         _reserve_or_reject(order)
         _saga_step(order, Step.AUTHORIZING, "Stock held; authorizing payment")
@@ -180,7 +181,7 @@ def _placement_run(order: Order, payment_token: str) -> Order:
             _compensate(order, Status.PAYMENT_FAILED, f"Payment provider unavailable: {exc.detail}")
             _name_order(exc, order)
             raise
-        _confirm(order, payment.payment_id)
+        _confirm(order, payment.payment_id, hold_fresh=reserved_here)
     return order
 
 
@@ -199,11 +200,15 @@ def _reserve_or_reject(order: Order) -> None:
         raise OutOfStock(f"Not enough stock for {', '.join(short)}.", extra={"skus": short})
 
 
-def _confirm(order: Order, payment_id: UUID) -> None:
-    # Reserving again is a no-op while the hold stands, and takes the units back if the hold
-    # expired while the payment was slow; then the hold lasts until shipment or cancellation.
-    _reserve_or_reject(order)
-    catalog.stock_hold_extend(order_id=order.id, ttl=None)
+def _confirm(order: Order, payment_id: UUID, *, hold_fresh: bool = False) -> None:
+    """The hold then lasts until shipment or cancellation. When this process reserved moments
+    ago (`hold_fresh`), extending every SKU's hold is enough; when a hold lapsed meanwhile (the
+    payment was slow past the reservation's TTL) or the saga is resumed by recovery, reserving
+    again takes the units back, or rejects the order if they are gone."""
+    held = catalog.stock_hold_extend(order_id=order.id, ttl=None) if hold_fresh else 0
+    if held < len(_stock_lines(order)):
+        _reserve_or_reject(order)
+        catalog.stock_hold_extend(order_id=order.id, ttl=None)
     fields = {"saga_step": Step.COMPLETED, "payment_id": payment_id, "confirmed_at": timezone.now()}
     emit = [_placed_event]
     if settings.ORDERS_CAPTURE_ON_PLACEMENT:
