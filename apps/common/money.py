@@ -38,3 +38,10 @@ def money(amount, currency: str) -> Decimal:
     if value != value.quantize(quantum, rounding=ROUND_HALF_UP):
         raise InvalidMoney(f"{currency} amounts have at most {exponent} decimal places.")
     return value.quantize(quantum)
+
+
+def money_display(amount, currency: str) -> str:
+    """For people: the amount at its currency's minor unit, then the code ("39.99 USD")."""
+    exponent = _EXPONENTS.get(currency, 2)
+    value = Decimal(str(amount)).quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
+    return f"{value} {currency}"

@@ -1,29 +1,46 @@
 """Staff manage orders here. Status is never edited directly: ship, cancel and refund call the
 services, exactly as the API does, and every action lands in the order's timeline. Each action
 needs its named permission (orders.ship_order, ...), as in the API: without it, it is neither
-listed nor accepted."""
+offered (no list action, no button on the order's page) nor accepted (a posted one is 403)."""
 
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
+from apps.common.idempotency import idempotency_key_give_back, idempotency_key_take
+from apps.common.money import money_display
 from apps.common.problems import ApplicationError
 from apps.orders import selectors, services
 from apps.orders.models import Order, OrderEvent, OrderLine
+from apps.orders.states import TRANSITIONS
 
 
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["sku", "name", "unit_price", "quantity", "line_total", "refunded_quantity"]
+    fields = readonly_fields = ["sku", "name", "unit_price_shown", "quantity", "line_total_shown",
+                                "refunded_quantity"]
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="unit price")
+    def unit_price_shown(self, line):
+        return money_display(line.unit_price, line.order.currency)
+
+    @admin.display(description="line total")
+    def line_total_shown(self, line):
+        return money_display(line.line_total, line.order.currency)
 
 
 class OrderEventInline(admin.TabularInline):
@@ -49,17 +66,73 @@ class RefundForm(forms.Form):
     amount = forms.DecimalField(min_value=Decimal("0.001"), max_digits=14, decimal_places=3)
 
 
+class OrderRefundForm(forms.Form):
+    """Refund by amount, or by quantities of the order's lines (then the amount is theirs)."""
+
+    amount = forms.DecimalField(min_value=Decimal("0.001"), max_digits=14, decimal_places=3, required=False,
+                                help_text="Or leave empty and choose quantities of lines below.")
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, order: Order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order = order
+        for line in order.lines.all():
+            left = line.quantity - line.refunded_quantity
+            self.fields[f"line_{line.sku}"] = forms.IntegerField(
+                label=f"{line.sku} ({left} of {line.quantity} refundable, "
+                      f"{money_display(line.unit_price, order.currency)} each)",
+                min_value=0, max_value=left, required=False, initial=0)
+
+    def refund_lines(self) -> list[services.LineRequest]:
+        return [services.LineRequest(sku=name.removeprefix("line_"), quantity=quantity)
+                for name, quantity in self.cleaned_data.items() if name.startswith("line_") and quantity]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if cleaned.get("amount") is None and not self.refund_lines():
+            raise forms.ValidationError("Enter an amount or the quantities of lines to refund.")
+        if cleaned.get("amount") is not None and self.refund_lines():
+            raise forms.ValidationError("Refund either an amount or lines, not both.")
+        return cleaned
+
+
+class NoteForm(forms.Form):
+    message = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@dataclass(frozen=True)
+class OrderButton:
+    """One action offered on the order's page: its URL name suffix, label and target status."""
+
+    name: str
+    label: str
+    permission: str
+    target: str | None  # the status it moves to; None when it changes no status
+
+
+BUTTONS = (
+    OrderButton("ship", "Ship", "orders.ship_order", Order.Status.SHIPPED),
+    OrderButton("cancel", "Cancel", "orders.cancel_order", Order.Status.CANCELLED),
+    OrderButton("refund", "Refund", "orders.refund_order", Order.Status.PARTIALLY_REFUNDED),
+    OrderButton("note", "Add note", "orders.add_note", None),
+)
+BUTTON_BY_NAME = {button.name: button for button in BUTTONS}
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     form = OrderAdminForm
-    list_display = ["number", "status", "customer", "email", "currency", "total", "created_at"]
+    change_form_template = "admin/orders/order/change_form.html"
+    list_display = ["number", "status", "customer", "email", "total_shown", "created_at"]
     list_filter = ["status", ("created_at", admin.DateFieldListFilter), "currency"]
     search_fields = ["number", "email", "customer__username", "customer__email"]
     date_hierarchy = "created_at"
     list_select_related = ["customer"]
-    readonly_fields = ["id", "number", "customer", "email", "phone", "status", "saga_step", "currency", "subtotal",
-                       "total", "refunded_amount", "payment", "version", "created_at", "confirmed_at", "paid_at",
-                       "shipped_at", "cancelled_at"]
+    readonly_fields = ["id", "number", "customer", "email", "phone", "status", "saga_step", "currency",
+                       "subtotal_shown", "total_shown", "refunded_shown", "payment", "version", "created_at",
+                       "confirmed_at", "paid_at", "shipped_at", "cancelled_at"]
     fields = [*readonly_fields, "new_note"]
     inlines = [OrderLineInline, OrderEventInline]
     actions = ["ship_orders", "cancel_orders", "refund_orders"]
@@ -83,19 +156,144 @@ class OrderAdmin(admin.ModelAdmin):
     def has_refund_permission(self, request):
         return request.user.has_perm("orders.refund_order")
 
+    @admin.display(description="subtotal")
+    def subtotal_shown(self, order):
+        return money_display(order.subtotal, order.currency)
+
+    @admin.display(description="total", ordering="total")
+    def total_shown(self, order):
+        return money_display(order.total, order.currency)
+
+    @admin.display(description="refunded")
+    def refunded_shown(self, order):
+        return money_display(order.refunded_amount, order.currency)
+
     @admin.display(description="payment")
     def payment(self, order):
         info = selectors.order_payment(order=order)
         if info is None:
             return "-"
-        return format_html("{} · authorized {} · captured {} · refunded {} {}", info.status, info.amount_authorized,
-                           info.amount_captured, info.amount_refunded, info.currency)
+        url = reverse("admin:payments_payment_change", args=[info.payment_id])
+        return format_html('<a href="{}">{}</a> · authorized {} · captured {} · refunded {}', url, info.status,
+                           money_display(info.amount_authorized, info.currency),
+                           money_display(info.amount_captured, info.currency),
+                           money_display(info.amount_refunded, info.currency))
 
     def save_model(self, request, obj, form, change):
         # The order itself is never saved from the admin; only a note may be added.
         note = form.cleaned_data.get("new_note")
         if note:
             services.order_note_add(order=obj, actor=request.user, message=note)
+
+    # ------------------------------------------------------------ the buttons on the order's page
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/ship/", view(self.ship_view), name="orders_order_ship"),
+            path("<path:object_id>/cancel/", view(self.cancel_view), name="orders_order_cancel"),
+            path("<path:object_id>/refund/", view(self.refund_view), name="orders_order_refund"),
+            path("<path:object_id>/note/", view(self.note_view), name="orders_order_note"),
+            *super().get_urls(),
+        ]
+
+    def order_buttons(self, request, order: Order) -> list[OrderButton]:
+        """The actions this user may take on this order now."""
+        allowed = TRANSITIONS[order.status]
+        return [button for button in BUTTONS if request.user.has_perm(button.permission)
+                and (button.target is None or button.target in allowed)]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        buttons = []
+        if order is not None:
+            buttons = [(button.label, reverse(f"admin:orders_order_{button.name}", args=[order.pk]))
+                       for button in self.order_buttons(request, order)]
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "order_buttons": buttons})
+
+    def _order_for(self, request, object_id, button: OrderButton) -> Order:
+        """The order, if this user may see it and take this action (403 otherwise, on GET and POST)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        order = self.get_object(request, object_id)
+        if order is None:
+            raise Http404("No such order.")
+        if not request.user.has_perm(button.permission):
+            raise PermissionDenied
+        return order
+
+    def _confirm_page(self, request, order: Order, button: OrderButton, question: str, form=None):
+        return TemplateResponse(request, "admin/orders/order/action_confirm.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": order,
+            "title": f"{button.label} order {order.number}", "question": question, "form": form,
+            "submit_label": button.label, "change_url": reverse("admin:orders_order_change", args=[order.pk]),
+        })
+
+    def _outcome(self, request, order: Order, verb: str, call) -> HttpResponseRedirect:
+        try:
+            call()
+        except ApplicationError as exc:
+            self.message_user(request, f"Order {order.number} was not {verb}: {exc.detail}", messages.ERROR)
+        else:
+            self.message_user(request, f"Order {order.number} {verb}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+    def ship_view(self, request, object_id):
+        order = self._order_for(request, object_id, BUTTON_BY_NAME["ship"])
+        if request.method != "POST":
+            return self._confirm_page(request, order, BUTTON_BY_NAME["ship"],
+                                      "Ship this order? Its payment is captured and its stock committed.")
+        return self._outcome(request, order, "shipped",
+                             lambda: services.order_ship(order=order, actor=request.user))
+
+    def cancel_view(self, request, object_id):
+        order = self._order_for(request, object_id, BUTTON_BY_NAME["cancel"])
+        if request.method != "POST":
+            return self._confirm_page(request, order, BUTTON_BY_NAME["cancel"],
+                                      "Cancel this order? Its payment is voided and its stock given back.")
+        reason = f"Cancelled by {request.user.get_username()} in admin"
+        return self._outcome(request, order, "cancelled",
+                             lambda: services.order_cancel(order=order, actor=request.user, reason=reason))
+
+    def note_view(self, request, object_id):
+        order = self._order_for(request, object_id, BUTTON_BY_NAME["note"])
+        form = NoteForm(request.POST if request.method == "POST" else None)
+        if not form.is_valid():
+            return self._confirm_page(request, order, BUTTON_BY_NAME["note"],
+                                      "Add a note to this order's timeline:", form)
+        message = form.cleaned_data["message"]
+        return self._outcome(request, order, "noted",
+                             lambda: services.order_note_add(order=order, actor=request.user, message=message))
+
+    def refund_view(self, request, object_id):
+        button = BUTTON_BY_NAME["refund"]
+        order = self._order_for(request, object_id, button)
+        if request.method != "POST":
+            form = OrderRefundForm(order=order, initial={"token": secrets.token_hex(16)})
+        else:
+            form = OrderRefundForm(request.POST, order=order)
+        left = money_display(order.total - order.refunded_amount, order.currency)
+        if not form.is_valid():
+            return self._confirm_page(request, order, button, f"Refund this order? At most {left} can be refunded.",
+                                      form)
+        # The form's token makes a resubmitted form refund once: the order counts each refund it makes.
+        token = form.cleaned_data["token"]
+        scope = f"admin refund {order.pk}"
+        if not idempotency_key_take(scope=scope, key=token):
+            self.message_user(request, f"Order {order.number}: this refund was already submitted.", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+        def refund():
+            try:
+                services.order_refund(order=order, actor=request.user, idempotency_key=f"admin:{token}",
+                                      amount=form.cleaned_data["amount"], lines=form.refund_lines())
+            except ApplicationError:
+                idempotency_key_give_back(scope=scope, key=token)
+                raise
+
+        return self._outcome(request, order, "refunded", refund)
+
+    # ------------------------------------------------------------ list actions
 
     def _each(self, request, queryset, verb, call):
         for order in queryset:
@@ -132,5 +330,3 @@ class OrderAdmin(admin.ModelAdmin):
             "refund_token": request.POST.get("refund_token") or secrets.token_hex(8), "title": "Refund orders",
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
-
-

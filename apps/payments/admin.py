@@ -7,9 +7,13 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
 
 from apps.common.admin import ReadOnlyModelAdmin
+from apps.common.money import money_display
 from apps.common.problems import ApplicationError
+from apps.orders import api as orders
 from apps.payments import services
 from apps.payments.models import Payment, PaymentTransaction, Refund, WebhookEvent
 
@@ -46,16 +50,49 @@ class RefundForm(forms.Form):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyModelAdmin):
-    list_display = ["id", "order_id", "status", "currency", "amount", "amount_authorized", "amount_captured",
-                    "amount_refunded", "provider", "created_at"]
+    list_display = ["id", "order", "status", "amount_shown", "authorized_shown", "captured_shown",
+                    "refunded_shown", "provider", "created_at"]
     list_filter = ["status", "provider", "currency", "cancel_requested", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=id", "=order_id", "provider_reference"]
+    search_help_text = "An order number, a payment or order id, or a provider reference."
     date_hierarchy = "created_at"
-    readonly_fields = ["id", "order_id", "status", "method", "provider", "provider_reference", "currency", "amount",
-                       "amount_authorized", "amount_captured", "amount_refunded", "cancel_requested", "version",
-                       "created_at", "updated_at"]
+    readonly_fields = ["id", "order", "order_id", "status", "method", "provider", "provider_reference",
+                       "amount_shown", "authorized_shown", "captured_shown", "refunded_shown", "cancel_requested",
+                       "version", "created_at", "updated_at"]
     inlines = [PaymentTransactionInline, RefundInline]
     actions = ["refund_payments"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Staff know an order by its number; payments keep only the order's id.
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        order_id = orders.order_id_by_number(number=search_term.strip()) if search_term.strip() else None
+        if order_id is not None:
+            found |= queryset.filter(order_id=order_id)
+        return found, may_have_duplicates
+
+    @admin.display(description="order")
+    def order(self, payment):
+        number = orders.order_numbers(order_ids=[payment.order_id]).get(payment.order_id)
+        if number is None:
+            return payment.order_id
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[payment.order_id]),
+                           number)
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, payment):
+        return money_display(payment.amount, payment.currency)
+
+    @admin.display(description="authorized")
+    def authorized_shown(self, payment):
+        return money_display(payment.amount_authorized, payment.currency)
+
+    @admin.display(description="captured")
+    def captured_shown(self, payment):
+        return money_display(payment.amount_captured, payment.currency)
+
+    @admin.display(description="refunded")
+    def refunded_shown(self, payment):
+        return money_display(payment.amount_refunded, payment.currency)
 
     def has_refund_permission(self, request):
         return request.user.has_perm("payments.refund_payment")
@@ -75,8 +112,9 @@ class PaymentAdmin(ReadOnlyModelAdmin):
                     except ApplicationError as exc:
                         self.message_user(request, f"{payment.pk}: not refunded: {exc.detail}", messages.ERROR)
                     else:
-                        self.message_user(request, f"{payment.pk}: refunded, {info.amount_refunded} "
-                                                   f"{info.currency} refunded in total.", messages.SUCCESS)
+                        self.message_user(request, f"{payment.pk}: refunded, "
+                                                   f"{money_display(info.amount_refunded, info.currency)} "
+                                                   "refunded in total.", messages.SUCCESS)
                 return None
         else:
             form = RefundForm()
