@@ -6,8 +6,11 @@ exchange; RabbitMQ copies each event to every queue whose binding matches its ty
 registers itself from its AppConfig.ready():
 
     consumer_register(EventConsumer(
-        name="reporting", bindings=("orders.#",), handler="apps.reporting.services.event_project",
-        inbox="reporting.InboxEvent", using="reporting"))
+        name="reporting", bindings=("orders.#",), handler=event_project, inbox=InboxEvent,
+        using="reporting"))
+
+Handlers and inbox models are passed as objects, not dotted strings, so that the import
+contracts see every dependency.
 
 Celery workers consume the queues (EventConsumersStep, added to the worker by
 config.celery_app); in the embedded default (tasks run eagerly, no broker) the relay hands each
@@ -26,7 +29,6 @@ from typing import Any
 
 from celery import bootsteps
 from django.conf import settings
-from django.utils.module_loading import import_string
 from kombu import Consumer, Exchange, Producer, Queue, binding
 
 logger = logging.getLogger(__name__)
@@ -79,8 +81,8 @@ class EventConsumer:
 
     name: str
     bindings: tuple[str, ...]
-    handler: Callable[[ReceivedEvent], None] | str
-    inbox: str  # "app_label.ModelName", a concrete AbstractInboxEvent
+    handler: Callable[[ReceivedEvent], None]
+    inbox: type  # a concrete apps.common.models.AbstractInboxEvent on `using`
     using: str = "default"
     validate: bool = True  # check data against schemas/events/<type>.v<version>.json when it exists
 
@@ -100,13 +102,6 @@ class EventConsumer:
     def wants(self, event_type: str) -> bool:
         return any(topic_matches(pattern, event_type) for pattern in self.bindings)
 
-    def resolve_handler(self) -> Callable[[ReceivedEvent], None]:
-        return import_string(self.handler) if isinstance(self.handler, str) else self.handler
-
-    def inbox_model(self):
-        from django.apps import apps
-
-        return apps.get_model(self.inbox)
 
 
 _REGISTRY: dict[str, EventConsumer] = {}
@@ -163,8 +158,8 @@ def event_apply(*, consumer: EventConsumer, envelope: Any) -> bool:
             _validate(event)
         with continue_trace(event.traceparent, f"consume {event.type}", consumer=consumer.name,
                             event_id=str(event.id)), observe_handler(consumer.name, event.type):
-            return inbox_apply(model=consumer.inbox_model(), using=consumer.using, consumer=consumer.name,
-                               event=event, apply=consumer.resolve_handler())
+            return inbox_apply(model=consumer.inbox, using=consumer.using, consumer=consumer.name,
+                               event=event, apply=consumer.handler)
     except InvalidEvent as exc:
         event_rejected(consumer=consumer.name, envelope=envelope, reason=str(exc))
         raise

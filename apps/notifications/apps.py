@@ -10,12 +10,14 @@ class NotificationsConfig(AppConfig):
         from django.conf import settings
 
         from apps.common.consumers import EventConsumer, consumer_register
+        from apps.notifications.models import InboxEvent
+        from apps.notifications.services import event_notify
 
         # The queue "notifications.events" gets the event types these patterns match.
         consumer_register(EventConsumer(
             name="notifications",
             bindings=tuple(settings.NOTIFICATIONS_EVENT_BINDINGS),
-            handler="apps.notifications.services.event_notify",
-            inbox="notifications.InboxEvent",
+            handler=event_notify,
+            inbox=InboxEvent,
             using="default",
         ))

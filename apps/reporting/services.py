@@ -28,13 +28,6 @@ from apps.reporting.models import DailySales, InboxEvent, OrderRefund, OrderRepo
 logger = logging.getLogger(__name__)
 
 DB = "reporting"
-CONSUMER = EventConsumer(
-    name="reporting",
-    bindings=("orders.#", "payments.#"),  # the queue's bindings on the domain-events exchange
-    handler="apps.reporting.services.event_project",
-    inbox="reporting.InboxEvent",
-    using=DB,
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +60,15 @@ def event_project(event: ReceivedEvent) -> None:
     # whose date is the report day.
     at = event.occurred_at if event.occurred_at.tzinfo is not None else event.occurred_at.replace(tzinfo=dt.UTC)
     handler(dataclasses.replace(event, occurred_at=at.astimezone(dt.UTC)))
+
+
+CONSUMER = EventConsumer(
+    name="reporting",
+    bindings=("orders.#", "payments.#"),  # the queue's bindings on the domain-events exchange
+    handler=event_project,
+    inbox=InboxEvent,
+    using=DB,
+)
 
 
 # ---------------------------------------------------------------- orders

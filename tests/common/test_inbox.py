@@ -17,6 +17,7 @@ from apps.common.consumers import EventConsumer, InvalidEvent, event_apply, topi
 from apps.common.events import DomainEvent, event_record
 from apps.common.models import OutboxEvent
 from apps.common.relay import BrokerPublisher, InProcessPublisher, outbox_relay
+from apps.notifications.models import InboxEvent as NotificationsInbox
 from config.celery_app import app
 
 
@@ -43,7 +44,7 @@ def handler():
 @pytest.fixture
 def test_consumer(handler, monkeypatch):
     consumer = EventConsumer(name="inbox-test", bindings=("inboxtest.#",), handler=handler,
-                             inbox="notifications.InboxEvent")
+                             inbox=NotificationsInbox)
     monkeypatch.setattr(consumers, "_REGISTRY", {**consumers._REGISTRY, consumer.name: consumer})
     return consumer
 
@@ -60,7 +61,7 @@ def test_an_event_delivered_twice_is_applied_once(test_consumer, handler):
     assert event_apply(consumer=test_consumer, envelope=event) is True
     assert event_apply(consumer=test_consumer, envelope=dict(event)) is False
     assert handler.applied == [uuid.UUID(event["id"])]
-    inbox = test_consumer.inbox_model().objects.get(consumer="inbox-test")
+    inbox = test_consumer.inbox.objects.get(consumer="inbox-test")
     assert (str(inbox.event_id), inbox.redeliveries) == (event["id"], 1)
 
 
@@ -70,7 +71,7 @@ def test_a_handler_that_fails_leaves_no_inbox_row_so_the_redelivery_applies_it(t
     handler.fail_with = ConnectionError("database away")
     with pytest.raises(ConnectionError):
         event_apply(consumer=test_consumer, envelope=event)
-    assert not test_consumer.inbox_model().objects.filter(consumer="inbox-test").exists()
+    assert not test_consumer.inbox.objects.filter(consumer="inbox-test").exists()
     handler.fail_with = None
     assert event_apply(consumer=test_consumer, envelope=event) is True
     assert handler.applied == [uuid.UUID(event["id"])]
@@ -204,7 +205,7 @@ def broker_consumer(handler, monkeypatch, settings):
     settings.EVENT_CONSUMER_RETRY_DELAY_SECONDS = 1
     settings.EVENT_CONSUMER_MAX_ATTEMPTS = 3
     consumer = EventConsumer(name=f"inbox-test-{uuid.uuid4().hex[:8]}", bindings=("inboxtest.#",), handler=handler,
-                             inbox="notifications.InboxEvent")
+                             inbox=NotificationsInbox)
     monkeypatch.setattr(consumers, "_REGISTRY", {**consumers._REGISTRY, consumer.name: consumer})
     with Connection(app.conf.broker_url) as connection:
         channel = connection.channel()

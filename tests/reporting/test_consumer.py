@@ -26,6 +26,6 @@ def test_every_order_and_payment_event_reaches_reporting_and_nothing_else_does()
 def test_the_reporting_inbox_lives_in_the_reporting_database():
     consumer = consumer_get("reporting")
 
-    assert consumer.inbox_model() is InboxEvent
+    assert consumer.inbox is InboxEvent
     assert consumer.using == "reporting"
     assert consumer.validate  # data is checked against schemas/events before it is projected
