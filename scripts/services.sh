@@ -13,7 +13,7 @@ AMQP_PORT=${AMQP_PORT:-56720}
 DB_USER=commerce
 DB_PASSWORD=commerce
 DATABASES="commerce commerce_catalog commerce_reporting"
-PACKAGES="postgresql redis-server rabbitmq-server libodbc2"
+PACKAGES="postgresql redis-server rabbitmq-server libodbc2 chromium chromium-driver"
 
 log() { printf '[services] %s\n' "$*"; }
 
