@@ -5,9 +5,25 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
+import enum
 import math
 
 from django.utils import timezone
+
+
+class AttemptKind(enum.StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"  # transient failure: again after retry_in seconds
+    DEAD = "dead"  # permanent failure or retries exhausted: dead-lettered
+    BUSY = "busy"  # another worker holds the delivery's claim: look again after retry_in seconds
+    SKIPPED = "skipped"  # nothing to do (no such delivery, already final, claim taken over)
+
+
+@dataclasses.dataclass(frozen=True)
+class AttemptOutcome:
+    kind: AttemptKind
+    retry_in: int = 0
+    detail: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,7 +3,6 @@ the dead ones, and managing webhook endpoints."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import math
@@ -27,7 +26,7 @@ from apps.notifications.channels import channel_send
 from apps.notifications.dead_letters import dead_letters_remove
 from apps.notifications.errors import DeliveryNotReplayable, WebhookEventTypeNotRouted, WebhookUrlRefused
 from apps.notifications.models import Channel, Delivery, DeliveryAttempt, InboxEvent, WebhookEndpoint
-from apps.notifications.outcomes import DeliveryFailed, SendResult
+from apps.notifications.outcomes import AttemptKind, AttemptOutcome, DeliveryFailed, SendResult
 from apps.notifications.rendering import email_render, sms_render, template_context, webhook_render
 from apps.notifications.signing import secret_generate
 from apps.notifications.ssrf import UnsafeDestination, url_check
@@ -97,13 +96,6 @@ def deliveries_enqueue(delivery_ids: Iterable[int]) -> None:
 
 # --- Delivering -------------------------------------------------------------------------------
 
-@dataclasses.dataclass(frozen=True)
-class AttemptOutcome:
-    kind: str  # delivered | retry | dead | busy | skipped
-    retry_in: int = 0
-    detail: str = ""
-
-
 def retry_delay(attempt: int, retry_after: int | None = None) -> int:
     """Exponential backoff with jitter (between half and all of the ceiling), at least the
     receiver's Retry-After (capped), in whole seconds (RabbitMQ delayed delivery's unit)."""
@@ -152,14 +144,14 @@ def _claim(*, delivery_id: int, claim: str, redelivered: bool) -> tuple[Delivery
         delivery = (Delivery.objects.select_for_update(of=("self",)).select_related("endpoint")
                     .filter(pk=delivery_id).first())
         if delivery is None:
-            return AttemptOutcome("skipped", detail="no such delivery")
+            return AttemptOutcome(AttemptKind.SKIPPED, detail="no such delivery")
         if delivery.status in (S.DELIVERED, S.DEAD):
-            return AttemptOutcome("skipped", detail=f"already {delivery.status}")
+            return AttemptOutcome(AttemptKind.SKIPPED, detail=f"already {delivery.status}")
         if delivery.status == S.SENDING:
             lease_end = delivery.claimed_at + dt.timedelta(seconds=settings.NOTIFICATIONS_CLAIM_LEASE_SECONDS)
             holder_died = (redelivered and delivery.claim_token == claim) or lease_end <= now
             if not holder_died:
-                return AttemptOutcome("busy", retry_in=max(1, math.ceil((lease_end - now).total_seconds())),
+                return AttemptOutcome(AttemptKind.BUSY, retry_in=max(1, math.ceil((lease_end - now).total_seconds())),
                                       detail="another attempt holds the claim")
             DeliveryAttempt.objects.filter(delivery=delivery, outcome=DeliveryAttempt.Outcome.IN_PROGRESS).update(
                 outcome=DeliveryAttempt.Outcome.INTERRUPTED, finished_at=now,
@@ -192,7 +184,7 @@ def _record(*, delivery_id: int, claim: str, attempt_id: int, result: SendResult
             error=error[:4000], response_excerpt=(excerpt or "")[:500])
         if delivery.status != S.SENDING or delivery.claim_token != claim:
             # We were presumed dead and another attempt took over: the status is its to set.
-            return AttemptOutcome("skipped", detail="the claim was taken over")
+            return AttemptOutcome(AttemptKind.SKIPPED, detail="the claim was taken over")
         delivery.last_status_code, delivery.last_error = status_code, error[:4000]
         fields = ("last_status_code", "last_error")
         if failure is None:
@@ -200,18 +192,18 @@ def _record(*, delivery_id: int, claim: str, attempt_id: int, result: SendResult
             states.delivery_transition(delivery, S.DELIVERED, reason=f"attempt {delivery.attempts} succeeded",
                                        update_fields=(*fields, "delivered_at"))
             _endpoint_succeeded(delivery)
-            return AttemptOutcome("delivered")
+            return AttemptOutcome(AttemptKind.DELIVERED)
         _endpoint_failed(delivery, error=error, now=now)
         if exhausted:
             delivery.dead_at = now
             why = "permanent failure" if failure.permanent else f"{delivery.attempts} attempts failed"
             states.delivery_transition(delivery, S.DEAD, reason=f"{why}: {error}", update_fields=(*fields, "dead_at"))
-            return AttemptOutcome("dead", detail=f"{why}: {error}")
+            return AttemptOutcome(AttemptKind.DEAD, detail=f"{why}: {error}")
         delay = retry_delay(delivery.attempts, failure.retry_after)
         delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
         states.delivery_transition(delivery, S.FAILED, reason=f"{error}; retry in {delay}s",
                                    update_fields=(*fields, "next_attempt_at"))
-        return AttemptOutcome("retry", retry_in=delay, detail=error)
+        return AttemptOutcome(AttemptKind.RETRY, retry_in=delay, detail=error)
 
 
 def _endpoint_succeeded(delivery: Delivery) -> None:

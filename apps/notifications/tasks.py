@@ -5,6 +5,7 @@ from celery.exceptions import Ignore, Reject
 from kombu.transport.native_delayed_delivery import calculate_routing_key, level_name
 
 from apps.notifications import services
+from apps.notifications.outcomes import AttemptKind
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +30,12 @@ def deliver(self, delivery_id: int) -> str:
     if request.is_eager:
         # In-process (embedded default): never block the caller on a backoff. A failed row
         # keeps its next_attempt_at for deliveries_resume; a dead one waits for a replay.
-        return outcome.kind
-    if outcome.kind in ("retry", "busy"):
+        return outcome.kind.value
+    if outcome.kind in (AttemptKind.RETRY, AttemptKind.BUSY):
         _again_in(self, outcome.retry_in, outcome.detail)
-    if outcome.kind == "dead":
+    if outcome.kind is AttemptKind.DEAD:
         raise Reject(outcome.detail, requeue=False)
-    return outcome.kind
+    return outcome.kind.value
 
 
 def _again_in(task, seconds: int, why: str) -> None:

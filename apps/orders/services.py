@@ -261,23 +261,24 @@ def orders_recover_stuck() -> int:
 
 # ---------------------------------------------------------------- staff and customer actions
 
-def _claim(order: Order, action: str, expected_version: int | None) -> Order:
-    """Take the order for one action (optimistic concurrency): a concurrent action, or a
-    request holding an old version (If-Match), is refused before any side effect."""
+def _action_start(order: Order, action: str, expected_version: int | None) -> Order:
+    """Start one action on the order (its action lock, by optimistic concurrency): a concurrent
+    action, or a request holding an old version (If-Match), is refused before any side effect.
+    ("Claim" is a notification delivery's lease; this is the order's action lock.)"""
     if expected_version is not None and expected_version != order.version:
         raise PreconditionFailed(f"The order is at version {order.version}, not {expected_version}.")
     now = timezone.now()
     stale = now - timedelta(seconds=settings.ORDERS_ACTION_CLAIM_SECONDS)
-    claimed = (Order.objects.filter(pk=order.pk, version=order.version)
+    started = (Order.objects.filter(pk=order.pk, version=order.version)
                .filter(Q(action="") | Q(action_started_at__lt=stale))
                .update(action=action, action_started_at=now, version=F("version") + 1, updated_at=now))
-    if not claimed:
+    if not started:
         raise OrderChanged()
     order.refresh_from_db()
     return order
 
 
-def _unclaim(order: Order) -> None:
+def _action_abandon(order: Order) -> None:
     Order.objects.filter(pk=order.pk, version=order.version, action=order.action).update(
         action="", action_started_at=None)
 
@@ -288,7 +289,7 @@ _DONE = {"action": "", "action_started_at": None}
 def order_ship(*, order: Order, actor, expected_version: int | None = None) -> Order:
     """Ship: capture the payment, commit the stock, then mark shipped."""
     transition_check(order.status, Status.SHIPPED)
-    order = _claim(order, "ship", expected_version)
+    order = _action_start(order, "ship", expected_version)
     try:
         transition_check(order.status, Status.SHIPPED)
         emit = [lambda o: events.OrderShipped(**_event_fields(o))]
@@ -300,14 +301,14 @@ def order_ship(*, order: Order, actor, expected_version: int | None = None) -> O
         catalog.stock_commit(order_id=order.id)
         return _transition(order, Status.SHIPPED, actor=actor, message="Shipped", emit=emit, **fields)
     except BaseException:
-        _unclaim(order)
+        _action_abandon(order)
         raise
 
 
 def order_cancel(*, order: Order, actor, reason: str = "", expected_version: int | None = None) -> Order:
     """Cancel a confirmed order: void (or refund, if captured) the payment and give the stock back."""
     transition_check(order.status, Status.CANCELLED)
-    order = _claim(order, "cancel", expected_version)
+    order = _action_start(order, "cancel", expected_version)
     try:
         transition_check(order.status, Status.CANCELLED)
         if order.paid_at is not None:
@@ -319,7 +320,7 @@ def order_cancel(*, order: Order, actor, reason: str = "", expected_version: int
         return _transition(order, Status.CANCELLED, actor=actor, message=reason, cancelled_at=timezone.now(),
                            emit=[lambda o: events.OrderCancelled(**_event_fields(o), reason=reason)], **_DONE)
     except BaseException:
-        _unclaim(order)
+        _action_abandon(order)
         raise
 
 
@@ -327,7 +328,7 @@ def order_refund(*, order: Order, actor, idempotency_key: str, amount: Decimal |
                  lines: Sequence[LineRequest] = (), expected_version: int | None = None) -> Order:
     """Refund a shipped order by amount or by lines (quantities of each SKU)."""
     transition_check(order.status, Status.PARTIALLY_REFUNDED)
-    order = _claim(order, "refund", expected_version)
+    order = _action_start(order, "refund", expected_version)
     try:
         by_sku = {line.sku: line for line in order.lines.all()}
         if lines:
@@ -359,7 +360,7 @@ def order_refund(*, order: Order, actor, idempotency_key: str, amount: Decimal |
                 emit=[lambda o: events.OrderRefunded(**_event_fields(o), amount=amount, refunded_total=refunded_total)],
                 **_DONE)
     except BaseException:
-        _unclaim(order)
+        _action_abandon(order)
         raise
 
 
