@@ -1,6 +1,7 @@
 """Staff see payments here, read-only, with their transaction log. Money moves only through the
 services (the refund action calls payment_refund, exactly as the API does)."""
 
+import json
 import secrets
 from decimal import Decimal
 
@@ -33,14 +34,37 @@ class _ReadOnlyInline(admin.TabularInline):
 class PaymentTransactionInline(_ReadOnlyInline):
     model = PaymentTransaction
     verbose_name_plural = "transaction log"
-    fields = readonly_fields = ["created_at", "operation", "amount", "outcome", "status_before", "status_after",
-                                "provider_reference", "decline_code", "message", "resolved_by", "idempotency_key",
-                                "raw_response", "resolved_at"]
+    # Fits 1400 px: the long values (idempotency key, the provider's raw answer) fold into one column.
+    fields = readonly_fields = ["created_at", "operation", "amount_shown", "outcome", "transition",
+                                "provider_reference", "decline", "resolved_by", "details"]
+
+    @admin.display(description="amount")
+    def amount_shown(self, transaction):
+        return money_display(transaction.amount, transaction.payment.currency)
+
+    @admin.display(description="status")
+    def transition(self, transaction):
+        return f"{transaction.status_before} → {transaction.status_after}"
+
+    @admin.display(description="decline")
+    def decline(self, transaction):
+        return ": ".join(part for part in (transaction.decline_code, transaction.message) if part) or "-"
+
+    @admin.display(description="details")
+    def details(self, transaction):
+        return format_html('<details><summary>show</summary><div style="max-width:28em;overflow-wrap:anywhere">'
+                           "<b>resolved at</b> {}<br><b>Idempotency-Key</b> {}<br><b>raw answer</b> {}</div>"
+                           "</details>", transaction.resolved_at or "-", transaction.idempotency_key,
+                           json.dumps(transaction.raw_response, sort_keys=True))
 
 
 class RefundInline(_ReadOnlyInline):
     model = Refund
-    fields = readonly_fields = ["created_at", "amount", "status", "provider_reference", "resolved_at"]
+    fields = readonly_fields = ["created_at", "amount_shown", "status", "provider_reference", "resolved_at"]
+
+    @admin.display(description="amount")
+    def amount_shown(self, refund):
+        return money_display(refund.amount, refund.payment.currency)
 
 
 class RefundForm(forms.Form):
@@ -56,9 +80,10 @@ class PaymentAdmin(ReadOnlyModelAdmin):
     search_fields = ["=id", "=order_id", "provider_reference"]
     search_help_text = "An order number, a payment or order id, or a provider reference."
     date_hierarchy = "created_at"
-    readonly_fields = ["id", "order", "order_id", "status", "method", "provider", "provider_reference",
-                       "amount_shown", "authorized_shown", "captured_shown", "refunded_shown", "cancel_requested",
-                       "version", "created_at", "updated_at"]
+    # Only these: the model's own amount fields would show 3 decimals and no currency.
+    fields = readonly_fields = ["id", "order", "order_id", "status", "method", "provider", "provider_reference",
+                                "amount_shown", "authorized_shown", "captured_shown", "refunded_shown",
+                                "cancel_requested", "version", "created_at", "updated_at"]
     inlines = [PaymentTransactionInline, RefundInline]
     actions = ["refund_payments"]
 

@@ -9,6 +9,8 @@ import uuid
 from django.db import models
 from django.db.models import F, Q
 
+from apps.common.money import money_display
+
 AMOUNT = {"max_digits": 18, "decimal_places": 3}
 
 
@@ -57,7 +59,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.id} {self.amount} {self.currency} ({self.status})"
+        return f"{self.id} {money_display(self.amount, self.currency)} ({self.status})"
 
 
 class PaymentTransaction(models.Model):
@@ -103,7 +105,7 @@ class PaymentTransaction(models.Model):
         indexes = [models.Index(fields=["outcome", "created_at"], name="payment_tx_outcome_idx")]
 
     def __str__(self):
-        return f"{self.operation} {self.amount} ({self.outcome})"
+        return f"{self.operation} {money_display(self.amount, self.payment.currency)} ({self.outcome})"
 
 
 class Refund(models.Model):

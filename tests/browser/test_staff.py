@@ -74,3 +74,19 @@ def test_the_api_docs_render_their_operations_with_nothing_fetched_from_elsewher
     assert operations.count() >= 10
     expect(page.locator(".opblock-summary-path", has_text="/api/v1/orders/").first).to_be_visible()
     assert blocked_hosts == []
+
+
+def test_finance_reads_a_payment_and_its_transaction_log_at_1400_px(page, role_user, order):
+    services.order_ship(order=order, actor=None)  # authorize, then capture: two transactions
+    page.set_viewport_size({"width": 1400, "height": 900})
+    sign_in(page, *role_user("Finance"))
+    page.goto(f"/admin/orders/order/{order.pk}/change/")
+    page.locator(".field-payment a").first.click()
+
+    # Amounts in the currency's minor unit with the currency, the order by its number
+    expect(page.locator(".field-captured_shown .readonly")).to_have_text("12.50 USD")
+    expect(page.get_by_role("link", name=order.number)).to_be_visible()
+    assert "12.500" not in page.content()
+    # and the transaction log fits the window: nothing to scroll sideways
+    expect(page.locator("#transactions-group tbody tr.has_original")).to_have_count(2)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
