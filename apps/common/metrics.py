@@ -169,14 +169,18 @@ def _metrics_token_matches(request) -> bool:
 
 
 def metrics_view(request):
-    """GET /metrics: for staff (session or API token) or `Authorization: Bearer <METRICS_TOKEN>`."""
+    """GET /metrics: for staff with common.view_metrics (session or API token), or
+    `Authorization: Bearer <METRICS_TOKEN>` (a scraper)."""
     user = request.user if request.user.is_authenticated else _api_token_user(request)
-    allowed = _metrics_token_matches(request) or (user is not None and user.is_staff)
-    if not allowed:
-        response = HttpResponse("metrics need a staff session or API token, or the metrics token\n", status=401,
+    if not _metrics_token_matches(request):
+        if user is None or not user.is_staff:
+            response = HttpResponse("metrics need a staff session or API token, or the metrics token\n",
+                                    status=401, content_type="text/plain")
+            response["WWW-Authenticate"] = "Bearer"
+            return response
+        if not user.has_perm("common.view_metrics"):
+            return HttpResponse("metrics need the permission common.view_metrics\n", status=403,
                                 content_type="text/plain")
-        response["WWW-Authenticate"] = "Bearer"
-        return response
     registry = _registry()
     body = generate_latest(registry)
     extra = CollectorRegistry()

@@ -28,6 +28,8 @@ class OutboxEvent(models.Model):
     class Meta:
         ordering = ["occurred_at", "id"]
         indexes = [models.Index(fields=["status", "occurred_at"], name="outbox_pending_idx")]
+        # Operations' read of the whole platform's figures (/metrics), outbox backlog included.
+        permissions = [("view_metrics", "Can read the Prometheus metrics")]
 
     def __str__(self):
         return f"{self.event_type} {self.aggregate_id} ({self.status})"

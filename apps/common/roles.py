@@ -39,7 +39,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "common.view_rejectedevent", "common.replay_rejectedevent",
     ),
     "Developer": (
-        "notifications.view_webhookendpoint", "notifications.manage_webhooks",
+        "notifications.view_webhookendpoint", "notifications.manage_webhooks", "common.view_metrics",
         *_DELIVERIES_VIEW, "notifications.replay_delivery",
         "common.view_rejectedevent", "common.replay_rejectedevent",
     ),

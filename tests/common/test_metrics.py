@@ -72,3 +72,12 @@ def test_queue_depths_come_from_the_broker(client, staff):
     declare_dead_letter_topology()
     _, body = scrape(client, staff)
     assert 'queue_depth_messages{queue="default.dead"}' in body
+
+
+def test_staff_without_the_metrics_permission_are_refused(client, staff_with):
+    # Given a staff member whose role does not include reading the metrics (e.g. Support)
+    support = staff_with("orders.view_order")
+    client.force_login(support)
+    # Then /metrics answers 403 and says which permission is missing
+    response = client.get("/metrics")
+    assert response.status_code == 403 and b"common.view_metrics" in response.content

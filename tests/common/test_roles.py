@@ -28,7 +28,7 @@ EXPECTED = {
                 "notifications.view_delivery", "notifications.view_deaddelivery",
                 "notifications.view_deliveryattempt", "notifications.view_deliverytransition",
                 "notifications.replay_delivery", "common.view_rejectedevent", "common.replay_rejectedevent"},
-    "Developer": {"notifications.view_webhookendpoint", "notifications.manage_webhooks",
+    "Developer": {"notifications.view_webhookendpoint", "notifications.manage_webhooks", "common.view_metrics",
                   "notifications.view_delivery", "notifications.view_deaddelivery",
                   "notifications.view_deliveryattempt", "notifications.view_deliverytransition",
                   "notifications.replay_delivery", "common.view_rejectedevent", "common.replay_rejectedevent"},
