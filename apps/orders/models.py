@@ -107,3 +107,19 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.order_id} {self.kind} {self.to_status or self.message[:40]}"
+
+
+class RefundRecord(models.Model):
+    """One refund the order made, by its idempotency key: a second call with the same key finds
+    it and refunds nothing more (the payment side dedupes on the same key)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refund_records")
+    idempotency_key = models.CharField(max_length=255)
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "idempotency_key"], name="order_refund_key_uniq")]
+
+    def __str__(self):
+        return f"{self.order_id} refund {self.amount} ({self.idempotency_key})"

@@ -26,7 +26,7 @@ from apps.common.money import money
 from apps.common.problems import ApplicationError, PreconditionFailed
 from apps.orders import events
 from apps.orders.errors import MixedCurrencies, OrderChanged, OutOfStock, RefundNotAllowed, UnknownProducts
-from apps.orders.models import Order, OrderEvent, OrderLine
+from apps.orders.models import Order, OrderEvent, OrderLine, RefundRecord
 from apps.orders.states import transition_check
 from apps.payments import api as payments
 
@@ -326,7 +326,10 @@ def order_cancel(*, order: Order, actor, reason: str = "", expected_version: int
 
 def order_refund(*, order: Order, actor, idempotency_key: str, amount: Decimal | None = None,
                  lines: Sequence[LineRequest] = (), expected_version: int | None = None) -> Order:
-    """Refund a shipped order by amount or by lines (quantities of each SKU)."""
+    """Refund a shipped order by amount or by lines (quantities of each SKU). Idempotent by
+    `idempotency_key`: a second call with it refunds nothing more and returns the order."""
+    if RefundRecord.objects.filter(order=order, idempotency_key=idempotency_key).exists():
+        return Order.objects.get(pk=order.pk)
     transition_check(order.status, Status.PARTIALLY_REFUNDED)
     order = _action_start(order, "refund", expected_version)
     try:
@@ -352,6 +355,8 @@ def order_refund(*, order: Order, actor, idempotency_key: str, amount: Decimal |
                                 idempotency_key=f"order:{order.id}:refund:{idempotency_key}")
         refunded_total = money(order.refunded_amount + amount, order.currency)
         with transaction.atomic():
+            RefundRecord.objects.create(order=order, idempotency_key=idempotency_key, amount=amount,
+                                        created_at=timezone.now())
             for sku, quantity in refund_quantities.items():
                 OrderLine.objects.filter(pk=by_sku[sku].pk).update(refunded_quantity=F("refunded_quantity") + quantity)
             return _transition(

@@ -3,6 +3,7 @@
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import pytest
 from django.db import connections
@@ -10,7 +11,9 @@ from rest_framework.test import APIClient
 
 from apps.common.models import OutboxEvent
 from apps.common.schemas import validate_event_data
+from apps.orders import services
 from apps.orders.models import Order
+from apps.payments import api as payments_api
 from tests.orders.conftest import action, available, held_for, payment_status, place
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -189,3 +192,17 @@ def test_two_staff_actions_at_once_one_wins_the_other_gets_409(staff, confirmed,
     assert (shipped, cancel) == (200, 409)
     assert Order.objects.get(pk=confirmed["id"]).status == "shipped"
     assert payment_status(confirmed["id"]) == "captured"
+
+
+def test_a_refund_called_twice_with_one_key_refunds_once(staff, staff_api, confirmed):
+    # Given a shipped order (the admin's form and the API both call the service with a key)
+    action(staff_api, confirmed["id"], "ship")
+    order = Order.objects.get(pk=confirmed["id"])
+    # When the same refund reaches the service twice (a resubmitted form, a retried call)
+    first = services.order_refund(order=order, actor=staff, idempotency_key="once", amount=Decimal("5.00"))
+    second = services.order_refund(order=Order.objects.get(pk=order.pk), actor=staff, idempotency_key="once",
+                                   amount=Decimal("5.00"))
+    # Then the order, the payment and the events count it once
+    assert first.refunded_amount == second.refunded_amount == Decimal("5.00")
+    assert payments_api.payment_for_order(order_id=order.pk).amount_refunded == Decimal("5.00")
+    assert len(events_of(order.pk, "orders.order_refunded")) == 1
