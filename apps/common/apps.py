@@ -10,12 +10,9 @@ class CommonConfig(AppConfig):
 
     def ready(self):
         from apps.common.forking import forking_install
-        from apps.common.relay import relay_install
         from apps.common.roles import roles_sync_after_migrate
 
         forking_install()  # a forked child never uses or closes its parent's database connections
-
-        relay_install()  # publish each recorded event right after its transaction commits
         # The staff role groups follow apps.common.roles after every migrate (and test flush).
         post_migrate.connect(roles_sync_after_migrate, sender=self, dispatch_uid="common.roles_sync")
         if settings.TELEMETRY_ENABLED:

@@ -108,11 +108,8 @@ _REGISTRY: dict[str, EventConsumer] = {}
 
 
 def consumer_register(consumer: EventConsumer) -> None:
-    """Register (or replace) a consumer; also connects the outbox relay to commits."""
-    from apps.common.relay import relay_install
-
+    """Register (or replace) a consumer."""
     _REGISTRY[consumer.name] = consumer
-    relay_install()
 
 
 def consumers_registered() -> list[EventConsumer]:

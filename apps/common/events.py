@@ -12,10 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.common.models import OutboxEvent
+from apps.common.relay import relay_after_commit
 from apps.common.telemetry import current_traceparent
-
-# Called with each recorded event after its transaction commits (the relay registers here).
-ON_COMMIT_HOOKS: list = []
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -59,6 +57,6 @@ def event_record(event: DomainEvent, *, using: str = "default", traceparent: str
         data=event.data(),
         traceparent=current_traceparent() if traceparent is None else traceparent,
     )
-    for hook in ON_COMMIT_HOOKS:
-        transaction.on_commit(lambda hook=hook, event_id=row.id: hook(event_id), using=using)
+    # The one after-commit trigger of the relay: a pass publishes the row right after the commit.
+    transaction.on_commit(lambda event_id=row.id: relay_after_commit(event_id), using=using)
     return row

@@ -7,9 +7,9 @@ publishing and before its commit leaves the rows pending, and the next pass repu
 with the same event id (consumers dedupe in their inbox); a broker that refuses (nack) or does
 not answer in time leaves the row pending with its attempts and last error recorded.
 
-It runs after every commit that recorded an event (a hook in apps.common.events raises a flag
-that a background thread turns into an enqueued pass, so the request never waits on the broker)
-and as a periodic sweep (beat). With tasks run
+It runs after every commit that recorded an event (apps.common.events.event_record calls
+relay_after_commit, which raises a flag that a background thread turns into an enqueued pass,
+so the request never waits on the broker) and as a periodic sweep (beat). With tasks run
 eagerly (the embedded default, no broker) it hands events in-process to the registered
 consumers instead, through the same inbox. Published rows stay as the event archive until
 `outbox_purge` removes those older than OUTBOX_RETENTION_DAYS."""
@@ -265,17 +265,9 @@ relay_trigger = RelayTrigger()
 
 
 def relay_after_commit(event_id) -> None:
-    """ON_COMMIT_HOOKS entry: a relay pass for the event just committed. Never blocks on the
-    broker and never raises into the request (RelayTrigger)."""
+    """Called by apps.common.events.event_record after the commit that recorded an event: a
+    relay pass for it. Never blocks on the broker and never raises into the request."""
     try:
         relay_trigger.pull()
     except Exception:
         logger.exception("could not run the outbox relay for %s; the periodic sweep will publish it", event_id)
-
-
-def relay_install() -> None:
-    """Connect the relay to apps.common.events (idempotent)."""
-    from apps.common import events
-
-    if relay_after_commit not in events.ON_COMMIT_HOOKS:
-        events.ON_COMMIT_HOOKS.append(relay_after_commit)

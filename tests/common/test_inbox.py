@@ -160,7 +160,7 @@ def record() -> OutboxEvent:
 
 @pytest.fixture
 def no_commit_hooks(monkeypatch):
-    monkeypatch.setattr(events, "ON_COMMIT_HOOKS", [])
+    monkeypatch.setattr(events, "relay_after_commit", lambda event_id: None)
 
 
 @pytest.mark.django_db(transaction=True)

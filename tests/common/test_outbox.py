@@ -50,9 +50,9 @@ def test_recording_outside_a_transaction_is_refused():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_on_commit_hooks_see_the_event_only_after_commit(monkeypatch):
+def test_the_relay_is_triggered_with_the_event_only_after_commit(monkeypatch):
     seen = []
-    monkeypatch.setattr(events, "ON_COMMIT_HOOKS", [seen.append])
+    monkeypatch.setattr(events, "relay_after_commit", seen.append)
     with transaction.atomic():
         row = event_record(ThingHappened(thing_id=uuid.uuid4(), amount="1"))
         assert seen == []

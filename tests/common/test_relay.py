@@ -41,7 +41,7 @@ class ParcelWeighed(DomainEvent):
 @pytest.fixture
 def no_commit_hooks(monkeypatch):
     """Record events without the after-commit relay, so each test drives the relay itself."""
-    monkeypatch.setattr(events, "ON_COMMIT_HOOKS", [])
+    monkeypatch.setattr(events, "relay_after_commit", lambda event_id: None)
 
 
 def record(count=1) -> list[OutboxEvent]:
