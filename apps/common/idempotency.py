@@ -149,19 +149,3 @@ def idempotency_keys_purge(*, older_than: timedelta | None = None) -> int:
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - retention).delete()
     return deleted
 
-
-def idempotency_key_take(*, scope: str, key: str) -> bool:
-    """For a form posted twice (no stored answer to replay): True the first time the key is taken."""
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            IdempotencyKey.objects.create(scope=scope[:200], key=key, fingerprint="", locked_at=now,
-                                          status=IdempotencyKey.Status.COMPLETED, created_at=now)
-    except IntegrityError:
-        return False
-    return True
-
-
-def idempotency_key_give_back(*, scope: str, key: str) -> None:
-    """The operation failed before it changed anything: the same form may be posted again."""
-    IdempotencyKey.objects.filter(scope=scope[:200], key=key).delete()

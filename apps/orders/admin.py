@@ -16,7 +16,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from apps.common.idempotency import idempotency_key_give_back, idempotency_key_take
 from apps.common.money import money_display
 from apps.common.problems import ApplicationError
 from apps.orders import selectors, services
@@ -276,22 +275,15 @@ class OrderAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return self._confirm_page(request, order, button, f"Refund this order? At most {left} can be refunded.",
                                       form)
-        # The form's token makes a resubmitted form refund once: the order counts each refund it makes.
-        token = form.cleaned_data["token"]
-        scope = f"admin refund {order.pk}"
-        if not idempotency_key_take(scope=scope, key=token):
+        # The form's token is the refund's idempotency key: a resubmitted form refunds once (the
+        # service records each refund by its key); a refused one may be posted again.
+        key = f"admin:{form.cleaned_data['token']}"
+        if selectors.refund_made(order=order, idempotency_key=key):
             self.message_user(request, f"Order {order.number}: this refund was already submitted.", messages.WARNING)
             return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
-
-        def refund():
-            try:
-                services.order_refund(order=order, actor=request.user, idempotency_key=f"admin:{token}",
-                                      amount=form.cleaned_data["amount"], lines=form.refund_lines())
-            except ApplicationError:
-                idempotency_key_give_back(scope=scope, key=token)
-                raise
-
-        return self._outcome(request, order, "refunded", refund)
+        return self._outcome(request, order, "refunded", lambda: services.order_refund(
+            order=order, actor=request.user, idempotency_key=key, amount=form.cleaned_data["amount"],
+            lines=form.refund_lines()))
 
     # ------------------------------------------------------------ list actions
 

@@ -7,7 +7,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from apps.common.problems import NotFound
-from apps.orders.models import Order
+from apps.orders.models import Order, RefundRecord
 from apps.payments import api as payments
 
 
@@ -31,3 +31,8 @@ def order_get(*, user, order_id: UUID | str) -> Order:
 
 def order_payment(*, order: Order) -> payments.PaymentInfo | None:
     return payments.payment_for_order(order_id=order.id)
+
+
+def refund_made(*, order: Order, idempotency_key: str) -> bool:
+    """Whether the order already made the refund that this key names."""
+    return RefundRecord.objects.filter(order=order, idempotency_key=idempotency_key).exists()

@@ -24,7 +24,7 @@ from apps.catalog import api as catalog
 from apps.common.events import DomainEvent, event_record
 from apps.common.money import money
 from apps.common.problems import ApplicationError, PreconditionFailed
-from apps.orders import events
+from apps.orders import events, selectors
 from apps.orders.errors import MixedCurrencies, OrderChanged, OutOfStock, RefundNotAllowed, UnknownProducts
 from apps.orders.models import Order, OrderEvent, OrderLine, RefundRecord
 from apps.orders.states import transition_check
@@ -328,7 +328,7 @@ def order_refund(*, order: Order, actor, idempotency_key: str, amount: Decimal |
                  lines: Sequence[LineRequest] = (), expected_version: int | None = None) -> Order:
     """Refund a shipped order by amount or by lines (quantities of each SKU). Idempotent by
     `idempotency_key`: a second call with it refunds nothing more and returns the order."""
-    if RefundRecord.objects.filter(order=order, idempotency_key=idempotency_key).exists():
+    if selectors.refund_made(order=order, idempotency_key=idempotency_key):
         return Order.objects.get(pk=order.pk)
     transition_check(order.status, Status.PARTIALLY_REFUNDED)
     order = _action_start(order, "refund", expected_version)
