@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from apps.common.models import RejectedEvent
-from apps.common.replay import ReplayOutcome, rejected_event_replay
+from apps.common.replay import ReplayOutcome, rejected_events_replay
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
@@ -37,9 +37,7 @@ class RejectedEventAdmin(ReadOnlyModelAdmin):
 
     @admin.action(description="Replay through the consumer (after fixing the cause)", permissions=["replay"])
     def replay(self, request, queryset):
-        counts = dict.fromkeys(ReplayOutcome, 0)
-        for rejected_id in queryset.filter(status=RejectedEvent.Status.REJECTED).values_list("id", flat=True):
-            counts[rejected_event_replay(rejected_id=rejected_id)] += 1
+        counts = rejected_events_replay(rejected=queryset)
         level = messages.WARNING if counts[ReplayOutcome.REJECTED_AGAIN] else messages.SUCCESS
         self.message_user(request, ", ".join(f"{count} {outcome.value.replace('_', ' ')}"
                                              for outcome, count in counts.items()), level)

@@ -103,7 +103,6 @@ class EventConsumer:
         return any(topic_matches(pattern, event_type) for pattern in self.bindings)
 
 
-
 _REGISTRY: dict[str, EventConsumer] = {}
 
 

@@ -38,6 +38,8 @@ HANDLER_FAILURES = Counter("event_handler_failures_total", "Event handler failur
 HANDLER_LATENCY = Histogram("event_handler_duration_seconds", "Event handler duration", ["consumer", "event_type"])
 DEPENDENCY_FAILURES = Counter("dependency_failures_total", "Calls to a backing service that failed and were worked "
                               "around (apps.common.degraded)", ["dependency", "component"])
+EVENTS_REJECTED = Counter("events_rejected_total", "Events a consumer could not apply (recorded as RejectedEvent "
+                          "rows, replayable from the admin)", ["consumer", "event_type"])
 
 
 class MetricsMiddleware:
@@ -187,6 +189,3 @@ def metrics_view(request):
     extra.register(_backlog_collector)
     body += generate_latest(extra)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
-
-EVENTS_REJECTED = Counter("events_rejected_total", "Events a consumer could not apply (recorded as RejectedEvent "
-                          "rows, replayable from the admin)", ["consumer", "event_type"])

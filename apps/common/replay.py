@@ -7,6 +7,7 @@ import datetime as dt
 import enum
 import uuid
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.common.consumers import InvalidEvent, consumer_get, event_apply
@@ -19,20 +20,30 @@ class ReplayOutcome(enum.Enum):
     REJECTED_AGAIN = "rejected_again"  # still not applicable: the row has the new reason
 
 
-def rejected_event_replay(*, rejected_id: uuid.UUID) -> ReplayOutcome:
-    """Apply a rejected event again for the consumer that rejected it, through its inbox."""
-    row = RejectedEvent.objects.get(pk=rejected_id)
+def _apply(consumer, envelope) -> ReplayOutcome:
     try:
-        applied = event_apply(consumer=consumer_get(row.consumer), envelope=row.envelope)
+        applied = event_apply(consumer=consumer, envelope=envelope)
     except InvalidEvent:
-        return ReplayOutcome.REJECTED_AGAIN  # event_apply recorded the new reason on the row
-    RejectedEvent.objects.filter(pk=row.pk).update(status=RejectedEvent.Status.REPLAYED, replayed_at=timezone.now())
+        return ReplayOutcome.REJECTED_AGAIN  # event_apply recorded the new reason
     return ReplayOutcome.APPLIED if applied else ReplayOutcome.ALREADY_APPLIED
 
 
-def rejected_events_replay(*, consumer: str | None = None, event_type: str | None = None) -> dict[ReplayOutcome, int]:
-    """Replay every event still rejected (optionally of one consumer or type), oldest first."""
-    pending = RejectedEvent.objects.filter(status=RejectedEvent.Status.REJECTED).order_by("first_rejected_at")
+def rejected_event_replay(*, rejected_id: uuid.UUID) -> ReplayOutcome:
+    """Apply a rejected event again for the consumer that rejected it, through its inbox."""
+    row = RejectedEvent.objects.get(pk=rejected_id)
+    outcome = _apply(consumer_get(row.consumer), row.envelope)
+    if outcome is not ReplayOutcome.REJECTED_AGAIN:
+        RejectedEvent.objects.filter(pk=row.pk).update(status=RejectedEvent.Status.REPLAYED,
+                                                       replayed_at=timezone.now())
+    return outcome
+
+
+def rejected_events_replay(*, rejected: QuerySet[RejectedEvent] | None = None, consumer: str | None = None,
+                           event_type: str | None = None) -> dict[ReplayOutcome, int]:
+    """Replay the events still rejected among `rejected` (default: all), optionally of one
+    consumer or type, oldest first."""
+    pending = (RejectedEvent.objects.all() if rejected is None else rejected).filter(
+        status=RejectedEvent.Status.REJECTED).order_by("first_rejected_at")
     if consumer:
         pending = pending.filter(consumer=consumer)
     if event_type:
@@ -53,12 +64,6 @@ def archive_reapply(*, consumer: str, since: dt.datetime, using: str = "default"
     archive = (OutboxEvent.objects.using(using)
                .filter(status=OutboxEvent.Status.PUBLISHED, occurred_at__gte=since).order_by("occurred_at", "id"))
     for row in archive.iterator(chunk_size=500):
-        if not target.wants(row.event_type):
-            continue
-        try:
-            applied = event_apply(consumer=target, envelope=row.envelope())
-        except InvalidEvent:
-            counts[ReplayOutcome.REJECTED_AGAIN] += 1
-            continue
-        counts[ReplayOutcome.APPLIED if applied else ReplayOutcome.ALREADY_APPLIED] += 1
+        if target.wants(row.event_type):
+            counts[_apply(target, row.envelope())] += 1
     return counts
