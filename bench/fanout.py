@@ -47,8 +47,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from kombu import Connection, Exchange, Producer, Queue  # noqa: E402
 
+from apps.common.messaging.relay import outbox_relay  # noqa: E402
 from apps.common.models import OutboxEvent  # noqa: E402
-from apps.common.relay import outbox_relay  # noqa: E402
 from apps.notifications import services  # noqa: E402
 from apps.notifications.models import Delivery, WebhookEndpoint  # noqa: E402
 

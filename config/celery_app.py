@@ -2,7 +2,7 @@
 quorum queues whose rejected messages dead-letter to "<queue>.dead".
 
 Workers also consume the domain events of the registered event consumers (each one's
-"<consumer>.events" queue, apps.common.consumers); `--event-consumers=a,b|all|none` picks them."""
+"<consumer>.events" queue, apps.common.messaging.worker); `--event-consumers=a,b|all|none` picks them."""
 
 import os
 
@@ -21,7 +21,7 @@ app.user_options["worker"].add(click.Option(
     ["--event-consumers"], default="all", show_default=True,
     help="Event consumers whose queues this worker consumes: all, none, or a comma-separated list."))
 # Imported by name so that loading this module does not import Django models.
-app.steps["consumer"].add("apps.common.consumers:EventConsumersStep")
+app.steps["consumer"].add("apps.common.messaging.worker:EventConsumersStep")
 
 
 def dead_letter_queues() -> list[Queue]:

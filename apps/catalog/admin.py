@@ -13,8 +13,8 @@ from django.shortcuts import render
 from apps.catalog import services
 from apps.catalog.models import Category, Product, Reservation, ReservationEvent, Stock, StockAdjustment
 from apps.common.admin import ReadOnlyModelAdmin
+from apps.common.http.problems import ApplicationError
 from apps.common.money import CURRENCIES, InvalidMoney, money
-from apps.common.problems import ApplicationError
 
 _ADMIN_ADJUSTMENTS = uuid.UUID("7d7b3f0e-2a51-4c59-8d43-61f4f1a9c0b2")  # namespace of admin form tokens
 

@@ -9,7 +9,7 @@ A cold key is rebuilt by one request at a time: the first takes a short lock (SE
 others wait briefly for its result and, if it does not come, read the database themselves.
 
 When Redis is down every read is served from the database (counted and logged through
-apps.common.degraded, never an error); after a failure this process reads from the database
+apps.common.observability.degraded, never an error); after a failure this process reads from the database
 without trying Redis for a few seconds, so that an unreachable Redis does not cost every request
 a connect timeout. Writes always try to invalidate; those made while Redis is down cannot, so
 entries live at most their TTL."""
@@ -28,7 +28,7 @@ from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-from apps.common.degraded import dependency_failed
+from apps.common.observability.degraded import dependency_failed
 
 LIST_GENERATION_KEY = "catalog:gen:lists"
 _GENERATION_TTL = 7 * 24 * 3600  # longer than any entry: a lost generation only costs a miss

@@ -1,6 +1,6 @@
 """Typed errors of the catalog; each is an API problem with a stable code."""
 
-from apps.common.problems import ApplicationError, Conflict, NotFound
+from apps.common.http.problems import ApplicationError, Conflict, NotFound
 
 
 class ProductNotFound(NotFound):

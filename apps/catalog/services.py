@@ -46,8 +46,8 @@ from apps.catalog.inserts import rows_insert, rows_written_before
 from apps.catalog.models import Category, Product, Reservation, ReservationEvent, Stock, StockAdjustment
 from apps.catalog.states import stock_effect, transition_check
 from apps.catalog.types import LineStanding, ReservationOutcome, StockLine
+from apps.common.http.problems import Conflict, PreconditionFailed
 from apps.common.money import CURRENCIES, InvalidMoney, money
-from apps.common.problems import Conflict, PreconditionFailed
 
 logger = logging.getLogger(__name__)
 

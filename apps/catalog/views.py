@@ -16,12 +16,12 @@ from apps.catalog.serializers import (
     StockAdjustmentCreateSerializer,
     StockAdjustmentSerializer,
 )
-from apps.common.conditional import if_match_version
-from apps.common.idempotency import idempotency_key_parameter, idempotent
-from apps.common.openapi import etag_header
-from apps.common.pagination import CursorPagination
-from apps.common.permissions import HasStaffPermission, permission_require
-from apps.common.problems import PreconditionRequired, problem_responses
+from apps.common.http.conditional import if_match_version
+from apps.common.http.idempotency import idempotency_key_parameter, idempotent
+from apps.common.http.openapi import etag_header
+from apps.common.http.pagination import CursorPagination
+from apps.common.http.permissions import HasStaffPermission, permission_require
+from apps.common.http.problems import PreconditionRequired, problem_responses
 
 IF_MATCH_REQUIRED = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
                                      description='The product\'s ETag ("<version>"); a stale one gets 412.')

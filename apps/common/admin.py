@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
+from apps.common.messaging.replay import ReplayOutcome, rejected_events_replay
 from apps.common.models import RejectedEvent
-from apps.common.replay import ReplayOutcome, rejected_events_replay
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):

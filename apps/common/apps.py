@@ -16,6 +16,6 @@ class CommonConfig(AppConfig):
         # The staff role groups follow apps.common.roles after every migrate (and test flush).
         post_migrate.connect(roles_sync_after_migrate, sender=self, dispatch_uid="common.roles_sync")
         if settings.TELEMETRY_ENABLED:
-            from apps.common.telemetry import telemetry_setup
+            from apps.common.observability.telemetry import telemetry_setup
 
             telemetry_setup()

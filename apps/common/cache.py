@@ -1,5 +1,5 @@
 """The Redis cache backend: django-redis, whose errors (IGNORE_EXCEPTIONS) go to
-apps.common.degraded instead of a traceback per cache call."""
+apps.common.observability.degraded instead of a traceback per cache call."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 from django_redis.cache import RedisCache as _RedisCache
 
-from apps.common.degraded import dependency_failed
+from apps.common.observability.degraded import dependency_failed
 
 
 class _IgnoredErrorReporter:

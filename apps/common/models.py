@@ -50,7 +50,7 @@ class OutboxEvent(models.Model):
 class AbstractInboxEvent(models.Model):
     """A consumer's record that it applied an event, in the consumer's own database.
 
-    Written in the same transaction as the event's effects (apps.common.inbox), unique on
+    Written in the same transaction as the event's effects (apps.common.messaging.inbox), unique on
     (consumer, event_id): a redelivered or republished event is applied once. Each consumer
     declares a concrete subclass in its own app, so the inbox lives on that app's alias.
     Portable to SQL Server and MongoDB: explicit UUID key, no database defaults."""
@@ -106,7 +106,7 @@ class IdempotencyKey(models.Model):
 class RejectedEvent(models.Model):
     """An event that a consumer could not apply (it broke its schema, or its handler kept failing
     until the event was dead-lettered): kept with the reason so staff see it, and replayable
-    through the consumer's inbox once the cause is fixed (apps.common.rejections)."""
+    through the consumer's inbox once the cause is fixed (apps.common.messaging.rejections)."""
 
     class Status(models.TextChoices):
         REJECTED = "rejected"

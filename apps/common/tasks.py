@@ -12,6 +12,6 @@ def heartbeat(token: str) -> None:
 
 @shared_task(name="common.idempotency_keys_purge")
 def idempotency_keys_purge_task() -> int:
-    from apps.common.idempotency import idempotency_keys_purge
+    from apps.common.http.idempotency import idempotency_keys_purge
 
     return idempotency_keys_purge()

@@ -4,7 +4,7 @@ and the webhook endpoints. Statuses never change by editing: replay goes through
 from django import forms
 from django.contrib import admin, messages
 
-from apps.common.problems import ApplicationError
+from apps.common.http.problems import ApplicationError
 from apps.notifications import selectors, services
 from apps.notifications.models import DeadDelivery, Delivery, DeliveryAttempt, DeliveryTransition, WebhookEndpoint
 

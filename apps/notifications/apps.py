@@ -9,7 +9,7 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from apps.common.consumers import EventConsumer, consumer_register
+        from apps.common.messaging.consumers import EventConsumer, consumer_register
         from apps.notifications.models import InboxEvent
         from apps.notifications.services import event_notify
 

@@ -23,7 +23,7 @@ def dead_letter_depth() -> int | None:
     None without a broker or when it cannot be asked."""
     if not settings.CELERY_BROKER_URL:
         return None
-    from apps.common.metrics import queue_depths
+    from apps.common.observability.metrics import queue_depths
 
     return queue_depths([QUEUE]).get(QUEUE)
 

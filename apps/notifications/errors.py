@@ -1,6 +1,6 @@
 """Typed errors of apps.notifications (problem codes are part of the API contract)."""
 
-from apps.common.problems import ApplicationError, Conflict
+from apps.common.http.problems import ApplicationError, Conflict
 
 
 class DeliveryTransitionNotAllowed(Conflict):

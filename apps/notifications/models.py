@@ -10,7 +10,7 @@ from apps.common.models import AbstractInboxEvent
 
 
 class InboxEvent(AbstractInboxEvent):
-    """Events the notifications consumer applied (apps.common.inbox)."""
+    """Events the notifications consumer applied (apps.common.messaging.inbox)."""
 
 
 class Channel(models.TextChoices):

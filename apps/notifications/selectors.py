@@ -6,7 +6,7 @@ import uuid
 
 from django.db.models import QuerySet
 
-from apps.common.problems import NotFound
+from apps.common.http.problems import NotFound
 from apps.notifications.dead_letters import dead_letter_depth
 from apps.notifications.models import Delivery, WebhookEndpoint
 

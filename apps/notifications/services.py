@@ -17,10 +17,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from apps.common.consumers import ReceivedEvent, topic_matches
-from apps.common.inbox import inbox_purge as common_inbox_purge
-from apps.common.problems import NotFound, PreconditionFailed, Unprocessable
-from apps.common.telemetry import continue_trace
+from apps.common.http.problems import NotFound, PreconditionFailed, Unprocessable
+from apps.common.messaging.consumers import ReceivedEvent, topic_matches
+from apps.common.messaging.inbox import inbox_purge as common_inbox_purge
+from apps.common.observability.telemetry import continue_trace
 from apps.notifications import states
 from apps.notifications.channels import channel_send
 from apps.notifications.dead_letters import dead_letters_remove

@@ -6,12 +6,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.common.conditional import if_match_version
-from apps.common.openapi import etag_header
-from apps.common.pagination import CursorPagination
-from apps.common.permissions import HasStaffPermission
-from apps.common.problems import problem_responses
-from apps.common.routing import UUID_LOOKUP_REGEX
+from apps.common.http.conditional import if_match_version
+from apps.common.http.openapi import etag_header
+from apps.common.http.pagination import CursorPagination
+from apps.common.http.permissions import HasStaffPermission
+from apps.common.http.problems import problem_responses
+from apps.common.http.routing import UUID_LOOKUP_REGEX
 from apps.notifications import selectors, services
 from apps.notifications.serializers import (
     DeadLettersSerializer,

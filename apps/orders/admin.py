@@ -16,8 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from apps.common.http.problems import ApplicationError
 from apps.common.money import money_display
-from apps.common.problems import ApplicationError
 from apps.orders import selectors, services
 from apps.orders.models import Order, OrderEvent, OrderLine
 from apps.orders.states import TRANSITIONS

@@ -1,4 +1,4 @@
-from apps.common.problems import ApplicationError
+from apps.common.http.problems import ApplicationError
 
 
 class OrderTransitionNotAllowed(ApplicationError):

@@ -6,7 +6,7 @@ import dataclasses
 from decimal import Decimal
 from uuid import UUID
 
-from apps.common.events import DomainEvent
+from apps.common.messaging.events import DomainEvent
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

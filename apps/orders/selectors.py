@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
-from apps.common.problems import NotFound
+from apps.common.http.problems import NotFound
 from apps.orders.models import Order, RefundRecord
 from apps.payments import api as payments
 

@@ -21,9 +21,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.catalog import api as catalog
-from apps.common.events import DomainEvent, event_record
+from apps.common.http.problems import ApplicationError, PreconditionFailed
+from apps.common.messaging.events import DomainEvent, event_record
 from apps.common.money import money
-from apps.common.problems import ApplicationError, PreconditionFailed
 from apps.orders import events, selectors
 from apps.orders.errors import MixedCurrencies, OrderChanged, OutOfStock, RefundNotAllowed, UnknownProducts
 from apps.orders.models import Order, OrderEvent, OrderLine, RefundRecord

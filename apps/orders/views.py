@@ -3,12 +3,12 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.common.conditional import if_match_version
-from apps.common.idempotency import idempotency_key_parameter, idempotent
-from apps.common.openapi import etag_header
-from apps.common.permissions import permission_require
-from apps.common.problems import problem_responses
-from apps.common.routing import UUID_LOOKUP_REGEX
+from apps.common.http.conditional import if_match_version
+from apps.common.http.idempotency import idempotency_key_parameter, idempotent
+from apps.common.http.openapi import etag_header
+from apps.common.http.permissions import permission_require
+from apps.common.http.problems import problem_responses
+from apps.common.http.routing import UUID_LOOKUP_REGEX
 from apps.orders import selectors, services
 from apps.orders.models import Order
 from apps.orders.serializers import (

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.common.admin import ReadOnlyModelAdmin
+from apps.common.http.problems import ApplicationError
 from apps.common.money import money_display
-from apps.common.problems import ApplicationError
 from apps.orders import api as orders
 from apps.payments import services
 from apps.payments.models import Payment, PaymentTransaction, Refund, WebhookEvent

@@ -11,7 +11,7 @@ half_open  then one call, the probe, goes through; the others are refused until 
 Each step is one Lua script, atomic in Redis, on Redis' clock (no skew between hosts). The
 timeouts are read from settings at each call, so a changed setting applies at once.
 If Redis is unreachable the breaker fails open: the call goes through and the failure is counted
-and logged (apps.common.degraded), because refusing every payment when only the breaker's storage
+and logged (apps.common.observability.degraded), because refusing every payment when only the breaker's storage
 is down would be worse."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import math
 import redis
 from django.conf import settings
 
-from apps.common.degraded import dependency_failed
+from apps.common.observability.degraded import dependency_failed
 from apps.payments.errors import PaymentProviderUnavailable
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 re-exports them for other apps. This module imports nothing of the app, so any module of it
 may import this one."""
 
-from apps.common.problems import ApplicationError, NotFound, ServiceUnavailable
+from apps.common.http.problems import ApplicationError, NotFound, ServiceUnavailable
 
 
 class PaymentDeclined(ApplicationError):

@@ -34,9 +34,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from apps.common.events import event_record
+from apps.common.http.parsers import json_loads
+from apps.common.messaging.events import event_record
 from apps.common.money import InvalidMoney, money
-from apps.common.parsers import json_loads
 from apps.payments import events, selectors, states
 from apps.payments.breaker import CircuitBreaker
 from apps.payments.errors import (

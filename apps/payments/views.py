@@ -5,13 +5,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.common.idempotency import HEADER as IDEMPOTENCY_KEY_HEADER
-from apps.common.idempotency import idempotency_key_parameter, idempotent
-from apps.common.openapi import etag_header
-from apps.common.pagination import CursorPagination
-from apps.common.permissions import HasStaffPermission
-from apps.common.problems import NotFound, problem_responses
-from apps.common.routing import UUID_LOOKUP_REGEX
+from apps.common.http.idempotency import HEADER as IDEMPOTENCY_KEY_HEADER
+from apps.common.http.idempotency import idempotency_key_parameter, idempotent
+from apps.common.http.openapi import etag_header
+from apps.common.http.pagination import CursorPagination
+from apps.common.http.permissions import HasStaffPermission
+from apps.common.http.problems import NotFound, problem_responses
+from apps.common.http.routing import UUID_LOOKUP_REGEX
 from apps.payments import selectors, services
 from apps.payments.models import Payment
 from apps.payments.providers import UnknownProvider

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import time
 
-from apps.common.problems import ApplicationError
+from apps.common.http.problems import ApplicationError
 
 TIMESTAMP_HEADER = "Webhook-Timestamp"
 SIGNATURE_HEADER = "Webhook-Signature"

@@ -7,7 +7,7 @@ class ReportingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from apps.common.consumers import consumer_register
+        from apps.common.messaging.consumers import consumer_register
         from apps.reporting.services import CONSUMER
 
         # The queue "reporting.events" gets orders.# and payments.#; event_project applies each

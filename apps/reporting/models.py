@@ -143,7 +143,7 @@ class PaymentReport(models.Model):
 
 
 class InboxEvent(AbstractInboxEvent):
-    """The reporting consumer's inbox (apps.common.inbox), on the reporting alias: written in the
+    """The reporting consumer's inbox (apps.common.messaging.inbox), on the reporting alias: written in the
     same transaction as the projection change, so a redelivered event is applied once."""
 
     # Not PositiveIntegerField: on SQL Server that is a CHECK constraint (portability rule 7).

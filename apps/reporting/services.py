@@ -1,6 +1,6 @@
 """Reporting writes: project order and payment events; rebuild the projections from the archive.
 
-Reporting is a consumer of the event backbone (apps.common.consumers): its queue
+Reporting is a consumer of the event backbone (apps.common.messaging.consumers): its queue
 "reporting.events" is bound to orders.# and payments.#, and `event_project` runs for each event
 inside the inbox transaction on the reporting alias, so a redelivered event is skipped and a
 crash leaves both the inbox row and the projection change, or neither. The projections are
@@ -18,8 +18,8 @@ from uuid import UUID
 from django.db import transaction
 from django.db.models import Q
 
-from apps.common.consumers import EventConsumer, InvalidEvent, ReceivedEvent, event_apply
-from apps.common.inbox import inbox_purge
+from apps.common.messaging.consumers import EventConsumer, InvalidEvent, ReceivedEvent, event_apply
+from apps.common.messaging.inbox import inbox_purge
 from apps.common.models import OutboxEvent
 from apps.common.money import InvalidMoney, money
 from apps.reporting import selectors
@@ -42,7 +42,7 @@ class RebuildResult:
 def reporting_event_apply(envelope: dict) -> bool:
     """Apply one event envelope as the reporting consumer does for a delivered message: schema
     check, inbox, projection. True if applied now; False if applied before or not an event type
-    reporting reads. Raises apps.common.consumers.InvalidEvent when it breaks its contract."""
+    reporting reads. Raises apps.common.messaging.consumers.InvalidEvent when it breaks its contract."""
     event_type = envelope.get("type") if isinstance(envelope, dict) else None
     if event_type is not None and not CONSUMER.wants(str(event_type)):
         return False
@@ -51,7 +51,7 @@ def reporting_event_apply(envelope: dict) -> bool:
 
 def event_project(event: ReceivedEvent) -> None:
     """The consumer's handler: change the projections for one event. Runs inside the inbox
-    transaction on the reporting alias (apps.common.inbox.inbox_apply)."""
+    transaction on the reporting alias (apps.common.messaging.inbox.inbox_apply)."""
     handler = _HANDLERS.get((event.type, event.version))
     if handler is None:
         logger.debug("reporting has nothing to project for %s v%s", event.type, event.version)

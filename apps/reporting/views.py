@@ -11,9 +11,9 @@ from rest_framework import generics
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
-from apps.common.pagination import CursorPagination
-from apps.common.permissions import HasStaffPermission
-from apps.common.problems import problem_responses
+from apps.common.http.pagination import CursorPagination
+from apps.common.http.permissions import HasStaffPermission
+from apps.common.http.problems import problem_responses
 from apps.reporting import selectors
 from apps.reporting.serializers import (
     DAILY_SALES_COLUMNS,

@@ -33,15 +33,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "apps.common.logs.RequestIdMiddleware",
-    "apps.common.metrics.MetricsMiddleware",
+    "apps.common.observability.logs.RequestIdMiddleware",
+    "apps.common.observability.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "apps.common.backpressure.RequestLimitsMiddleware",
+    "apps.common.http.backpressure.RequestLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -98,7 +98,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # A dependency the API works around (Redis) logs its failures at most once per interval per
-# process; dependency_failures_total counts every one (apps.common.degraded).
+# process; dependency_failures_total counts every one (apps.common.observability.degraded).
 DEGRADED_LOG_INTERVAL_SECONDS = env.float("DEGRADED_LOG_INTERVAL_SECONDS", default=60.0)
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -130,15 +130,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # A JSON API: form and multipart bodies cannot carry the nested lines and lists the
     # serializers expect, so they get 415 instead of half-parsed data (and the schema says so).
-    # apps.common.parsers.JSONParser is DRF's with a nesting limit (API_MAX_JSON_DEPTH).
-    "DEFAULT_PARSER_CLASSES": ["apps.common.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "apps.common.pagination.CursorPagination",
+    # apps.common.http.parsers.JSONParser is DRF's with a nesting limit (API_MAX_JSON_DEPTH).
+    "DEFAULT_PARSER_CLASSES": ["apps.common.http.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "apps.common.http.pagination.CursorPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
-    "DEFAULT_SCHEMA_CLASS": "apps.common.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "apps.common.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "apps.common.http.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.common.http.problems.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "apps.common.throttling.AnonThrottle",
-        "apps.common.throttling.UserThrottle",
+        "apps.common.http.throttling.AnonThrottle",
+        "apps.common.http.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/minute"),
@@ -220,10 +220,10 @@ CELERY_TASK_QUEUES = [
 CELERY_TASK_ROUTES = {"notifications.deliver": {"queue": "notifications"}}
 # Dead letters of each work queue land in "<queue>.dead" (declared by config.celery_app).
 CELERY_DEAD_LETTER_QUEUES = ["default", "notifications"]
-CELERY_IMPORTS = ["apps.common.relay"]
+CELERY_IMPORTS = ["apps.common.messaging.relay"]
 
 # --- Domain events: the outbox relay publishes to one topic exchange, routing key = event type;
-# each consumer binds its own quorum queue "<consumer>.events" (apps.common.consumers). ---
+# each consumer binds its own quorum queue "<consumer>.events" (apps.common.messaging.consumers). ---
 EVENTS_EXCHANGE = env("EVENTS_EXCHANGE", default="domain-events")
 OUTBOX_RELAY_BATCH_SIZE = env.int("OUTBOX_RELAY_BATCH_SIZE", default=100)
 OUTBOX_RELAY_SWEEP_SECONDS = env.float("OUTBOX_RELAY_SWEEP_SECONDS", default=5.0)
@@ -250,9 +250,9 @@ LOG_FORMAT = env("LOG_FORMAT", default="json")  # json | plain
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "apps.common.logs.RedactingFilter"}},
+    "filters": {"redact": {"()": "apps.common.observability.logs.RedactingFilter"}},
     "formatters": {
-        "json": {"()": "apps.common.logs.JsonFormatter"},
+        "json": {"()": "apps.common.observability.logs.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {

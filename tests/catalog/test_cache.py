@@ -21,7 +21,7 @@ from apps.catalog import api as catalog
 from apps.catalog import views
 from apps.catalog.models import Product, Stock
 from apps.catalog.services import reservations_sweep
-from apps.common import degraded
+from apps.common.observability import degraded
 from tests.catalog.factories import ProductFactory
 
 db = pytest.mark.django_db(databases=["default", "catalog"])
@@ -271,7 +271,7 @@ def test_readers_do_not_wait_longer_than_allowed_for_a_stuck_rebuild(monkeypatch
 @db
 def test_with_redis_down_reads_and_writes_are_served_from_the_database_and_logged(api_client, staff_client, caplog):
     ProductFactory(sku="LAMP", price=Decimal("19.99"), units=4)
-    caplog.set_level(logging.WARNING, logger="apps.common.degraded")
+    caplog.set_level(logging.WARNING, logger="apps.common.observability.degraded")
     degraded.reset()
     failures_before = catalog_cache_failures()
 
@@ -290,7 +290,7 @@ def test_with_redis_down_reads_and_writes_are_served_from_the_database_and_logge
     # Two failures: the first read's (the later reads do not wait for Redis again) and the write's
     # invalidation (writes still try, every time); the outage is logged once.
     assert catalog_cache_failures() - failures_before == 2
-    messages = [record.getMessage() for record in caplog.records if record.name == "apps.common.degraded"]
+    messages = [record.getMessage() for record in caplog.records if record.name == "apps.common.observability.degraded"]
     assert len(messages) == 1
     assert messages[0].startswith("redis unavailable")
 

@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.common.idempotency import idempotent
+from apps.common.http.idempotency import idempotent
 
 gate = threading.Event()  # when cleared, the view waits for it: a request "in flight"
 executions = {"count": 0}

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from apps.common.problems import Conflict, PreconditionFailed
+from apps.common.http.problems import Conflict, PreconditionFailed
 
 
 class PriceSerializer(serializers.Serializer):

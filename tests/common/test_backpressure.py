@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
-from apps.common.backpressure import probe
+from apps.common.http.backpressure import probe
 from apps.common.models import OutboxEvent
 
 

@@ -49,11 +49,12 @@ def test_app_processes_are_wired_to_each_engine_and_wait_for_health(compose, pro
     assert deps["release"]["condition"] == "service_completed_successfully"
 
 
-def test_release_migrates_every_alias_before_the_app_starts(compose):
-    assert compose["services"]["release"]["command"][-2:] == ["migrate_all", "--noinput"]
+def test_release_migrates_every_alias_and_declares_event_queues_before_the_app_starts(compose):
     procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line)
     assert set(procfile) == {"release", "web", "worker", "beat"}
-    assert "migrate_all" in procfile["release"]
+    expected = "python manage.py migrate_all --noinput && python manage.py events_topology"
+    assert procfile["release"] == expected
+    assert compose["services"]["release"]["command"] == ["sh", "-c", expected]
 
 
 def test_the_observability_profile_sends_traces_through_a_collector_to_a_viewer(compose):

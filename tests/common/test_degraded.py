@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 from prometheus_client import REGISTRY
 
-from apps.common import degraded
+from apps.common.observability import degraded
 from tests.catalog.factories import ProductFactory
 
 

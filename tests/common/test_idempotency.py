@@ -8,7 +8,7 @@ from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps.common.idempotency import idempotency_keys_purge, request_fingerprint
+from apps.common.http.idempotency import idempotency_keys_purge, request_fingerprint
 from apps.common.models import IdempotencyKey
 from apps.common.roles import ROLES
 from tests.common import idempotency_urls

@@ -12,11 +12,11 @@ from django.db import connections, transaction
 from django.utils import timezone
 from kombu import Connection, Consumer
 
-from apps.common import consumers, events
-from apps.common.consumers import EventConsumer, InvalidEvent, event_apply, topic_matches
-from apps.common.events import DomainEvent, event_record
+from apps.common.messaging import consumers, events, topology, worker
+from apps.common.messaging.consumers import EventConsumer, InvalidEvent, event_apply, topic_matches
+from apps.common.messaging.events import DomainEvent, event_record
+from apps.common.messaging.relay import BrokerPublisher, InProcessPublisher, outbox_relay
 from apps.common.models import OutboxEvent
-from apps.common.relay import BrokerPublisher, InProcessPublisher, outbox_relay
 from apps.notifications.models import InboxEvent as NotificationsInbox
 from config.celery_app import app
 
@@ -209,7 +209,7 @@ def broker_consumer(handler, monkeypatch, settings):
     monkeypatch.setattr(consumers, "_REGISTRY", {**consumers._REGISTRY, consumer.name: consumer})
     with Connection(app.conf.broker_url) as connection:
         channel = connection.channel()
-        consumers.events_topology_declare(channel, [consumer])
+        topology.consumers_topology_declare(channel, [consumer])
         yield consumer, channel
         for name in (consumer.queue_name, consumer.retry_queue_name, consumer.dead_queue_name):
             channel.queue_delete(name)
@@ -217,8 +217,8 @@ def broker_consumer(handler, monkeypatch, settings):
 
 def consume_until(channel, consumer, done, timeout=20.0):
     """Run the worker step's callback on what arrives in the consumer's queue."""
-    kombu_consumer = Consumer(channel, queues=[consumers.consumer_queue(consumer)], accept=["json"],
-                              callbacks=[functools.partial(consumers._on_message, consumer)])
+    kombu_consumer = Consumer(channel, queues=[topology.consumer_queue(consumer)], accept=["json"],
+                              callbacks=[functools.partial(worker._on_message, consumer)])
     deadline = time.monotonic() + timeout
     with kombu_consumer:
         while not done() and time.monotonic() < deadline:
@@ -256,7 +256,7 @@ def test_in_a_worker_a_failing_handler_gets_the_event_back_after_the_retry_delay
 
 
 def dead_letters(channel, consumer) -> list:
-    queue = consumers.consumer_dead_queue(consumer)(channel)
+    queue = topology.consumer_dead_queue(consumer)(channel)
     messages = []
     while (message := queue.get(no_ack=True, accept=["json"])) is not None:
         messages.append(message)
@@ -273,7 +273,7 @@ def test_in_a_worker_an_event_that_keeps_failing_is_dead_lettered_after_the_last
     assert consume_until(channel, consumer, lambda: found.extend(dead_letters(channel, consumer)) or found)
     (message,) = found
     assert message.payload["id"] == str(row.id)
-    assert message.headers[consumers.ATTEMPTS_HEADER] == 2  # parked twice, dead on the third failure
+    assert message.headers[worker.ATTEMPTS_HEADER] == 2  # parked twice, dead on the third failure
     assert handler.applied == []
 
 
@@ -286,4 +286,4 @@ def test_in_a_worker_an_event_that_can_never_be_applied_is_dead_lettered_at_once
     found = []
     assert consume_until(channel, consumer, lambda: found.extend(dead_letters(channel, consumer)) or found)
     assert [m.payload["id"] for m in found] == [str(row.id)]
-    assert consumers.ATTEMPTS_HEADER not in (found[0].headers or {})
+    assert worker.ATTEMPTS_HEADER not in (found[0].headers or {})

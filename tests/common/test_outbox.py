@@ -4,8 +4,8 @@ import uuid
 import pytest
 from django.db import transaction
 
-from apps.common import events
-from apps.common.events import DomainEvent, event_record
+from apps.common.messaging import events
+from apps.common.messaging.events import DomainEvent, event_record
 from apps.common.models import OutboxEvent
 
 

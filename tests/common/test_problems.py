@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.common.problems import PROBLEM_TYPES
+from apps.common.http.problems import PROBLEM_TYPES
 
 pytestmark = [pytest.mark.urls("tests.common.problem_urls"), pytest.mark.django_db]
 

@@ -18,10 +18,10 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from kombu import Connection, Exchange, Queue
 
-from apps.common import events
-from apps.common.events import DomainEvent, event_record
+from apps.common.messaging import events
+from apps.common.messaging.events import DomainEvent, event_record
+from apps.common.messaging.relay import BrokerPublisher, outbox_purge, outbox_relay
 from apps.common.models import OutboxEvent
-from apps.common.relay import BrokerPublisher, outbox_purge, outbox_relay
 from config.celery_app import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +128,7 @@ CRASHING_RELAY = """
 import contextlib, os, signal
 import django
 django.setup()
-from apps.common.relay import BrokerPublisher, outbox_relay
+from apps.common.messaging.relay import BrokerPublisher, outbox_relay
 
 class DiesAfterPublishing(BrokerPublisher):
     @contextlib.contextmanager

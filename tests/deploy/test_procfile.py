@@ -118,9 +118,11 @@ def platform(smtp, fresh_vhost, transactional_db):
         "LOG_FORMAT": "plain",
     }
     commands = procfile()
-    release = subprocess.run(["bash", "-c", f"exec {commands['release']}"], cwd=ROOT, env=env,
+    # Run as the platform runs it (`sh -c`): the release line chains two commands.
+    release = subprocess.run(["sh", "-c", commands["release"]], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=300)
     assert release.returncode == 0, release.stdout[-2000:] + release.stderr[-2000:]
+    assert "Declared the events exchange and the queues of:" in release.stdout
     # The worker first, alone on the fresh vhost: nothing else has declared a queue or an exchange.
     processes = {"worker": Process("worker", commands["worker"], env, workdir)}
     try:

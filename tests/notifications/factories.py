@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from apps.common.events import DomainEvent
+from apps.common.messaging.events import DomainEvent
 from apps.common.models import OutboxEvent
 from apps.notifications.models import Channel, Delivery, WebhookEndpoint
 from apps.notifications.signing import secret_generate

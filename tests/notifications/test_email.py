@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from apps.common.consumers import consumer_get, event_apply
+from apps.common.messaging.consumers import consumer_get, event_apply
 from apps.notifications.models import Delivery, DeliveryAttempt
 from apps.notifications.tasks import deliver
 from tests.notifications.conftest import free_port

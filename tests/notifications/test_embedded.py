@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from apps.common.events import event_record
+from apps.common.messaging.events import event_record
 from apps.common.models import OutboxEvent
 from apps.notifications.models import Delivery
 from apps.orders.events import OrderLineData, OrderPlaced

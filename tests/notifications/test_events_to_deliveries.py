@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
-from apps.common.consumers import InvalidEvent, consumer_get, event_apply
+from apps.common.messaging.consumers import InvalidEvent, consumer_get, event_apply
 from apps.notifications.models import Channel, Delivery, InboxEvent
 from tests.notifications.factories import (
     EnvelopeFactory,

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from apps.common.consumers import consumer_get, event_apply
+from apps.common.messaging.consumers import consumer_get, event_apply
 from apps.notifications.models import Channel, Delivery, DeliveryAttempt, InboxEvent
 from apps.notifications.tasks import deliver, deliveries_resume, inbox_purge
 from tests.notifications.factories import DeliveryFactory, EnvelopeFactory, WebhookEndpointFactory

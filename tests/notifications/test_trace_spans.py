@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from rest_framework.test import APIClient
 
-from apps.common.telemetry import telemetry_setup
+from apps.common.observability.telemetry import telemetry_setup
 from tests.catalog.factories import ProductFactory
 from tests.notifications.factories import WebhookEndpointFactory
 

@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from apps.common.consumers import consumer_get, event_apply
+from apps.common.messaging.consumers import consumer_get, event_apply
 from apps.notifications import services
 from apps.notifications.models import Channel, Delivery, DeliveryAttempt, WebhookEndpoint
 from apps.notifications.tasks import deliver

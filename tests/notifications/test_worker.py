@@ -11,9 +11,9 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from apps.common.events import event_record
+from apps.common.messaging.events import event_record
+from apps.common.messaging.relay import BrokerPublisher, outbox_relay
 from apps.common.models import OutboxEvent
-from apps.common.relay import BrokerPublisher, outbox_relay
 from apps.notifications.dead_letters import dead_letters_peek
 from apps.notifications.models import Channel, Delivery, InboxEvent
 from tests.notifications.conftest import wait_for

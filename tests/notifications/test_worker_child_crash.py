@@ -10,7 +10,7 @@ import signal
 import pytest
 from django.db import transaction
 
-from apps.common.events import event_record
+from apps.common.messaging.events import event_record
 from apps.notifications.models import Channel, Delivery
 from tests.notifications.conftest import wait_for
 from tests.notifications.factories import OrderPlacedDataFactory, RecordedEvent, WebhookEndpointFactory

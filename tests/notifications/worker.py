@@ -12,7 +12,7 @@ from pathlib import Path
 from django.db import connection
 from kombu import Connection
 
-from apps.common.consumers import consumers_registered
+from apps.common.messaging.consumers import consumers_registered
 from config.celery_app import app
 
 ROOT = Path(__file__).resolve().parents[2]

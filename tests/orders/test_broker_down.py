@@ -12,7 +12,7 @@ import pytest
 from celery import current_app
 from kombu import Connection, Queue
 
-from apps.common.backpressure import probe
+from apps.common.http.backpressure import probe
 from apps.common.models import OutboxEvent
 from config.celery_app import app
 from tests.notifications.conftest import wait_for

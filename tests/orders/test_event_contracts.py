@@ -17,10 +17,10 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
-from apps.common import schemas
+from apps.common.messaging import schemas
+from apps.common.messaging.relay import InProcessPublisher, outbox_relay
+from apps.common.messaging.schemas import SCHEMA_DIR, validate_event_data
 from apps.common.models import OutboxEvent, RejectedEvent
-from apps.common.relay import InProcessPublisher, outbox_relay
-from apps.common.schemas import SCHEMA_DIR, validate_event_data
 from apps.notifications.models import Channel, Delivery
 from apps.reporting.models import DailySales, OrderRefund, OrderReport
 from tests.orders.conftest import DECLINED, action, place

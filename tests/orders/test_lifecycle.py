@@ -9,8 +9,8 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
+from apps.common.messaging.schemas import validate_event_data
 from apps.common.models import OutboxEvent
-from apps.common.schemas import validate_event_data
 from apps.orders import services
 from apps.orders.models import Order
 from apps.payments import api as payments_api

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
-from apps.common import degraded
+from apps.common.observability import degraded
 from apps.payments import api
 from apps.payments.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from apps.payments.models import Payment

@@ -6,8 +6,8 @@ from decimal import Decimal
 import jsonschema
 import pytest
 
+from apps.common.messaging.schemas import validate_event_data
 from apps.common.models import OutboxEvent
-from apps.common.schemas import validate_event_data
 from apps.payments import api
 from tests.payments.conftest import authorize
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import factory
 
-from apps.common.events import DomainEvent
+from apps.common.messaging.events import DomainEvent
 from apps.common.models import OutboxEvent
 from apps.orders import events as order_events
 from apps.payments import events as payment_events

@@ -1,6 +1,7 @@
 """Reporting as a consumer of the event backbone: its queue, bindings and inbox."""
 
-from apps.common.consumers import consumer_get, consumer_queue, consumers_for
+from apps.common.messaging.consumers import consumer_get, consumers_for
+from apps.common.messaging.topology import consumer_queue
 from apps.reporting.models import InboxEvent
 
 

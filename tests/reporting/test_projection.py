@@ -8,7 +8,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from apps.common.consumers import InvalidEvent
+from apps.common.messaging.consumers import InvalidEvent
 from apps.reporting import tasks as reporting_tasks
 from apps.reporting.models import DailySales, InboxEvent, OrderRefund, OrderReport, PaymentReport
 from apps.reporting.services import reporting_event_apply

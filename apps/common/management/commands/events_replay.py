@@ -3,8 +3,8 @@ import datetime as dt
 from django.core.management import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
-from apps.common.consumers import consumers_registered
-from apps.common.replay import archive_reapply, rejected_events_replay
+from apps.common.messaging.consumers import consumers_registered
+from apps.common.messaging.replay import archive_reapply, rejected_events_replay
 
 
 class Command(BaseCommand):

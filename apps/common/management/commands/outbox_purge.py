@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.core.management import BaseCommand
 
-from apps.common.relay import outbox_purge
+from apps.common.messaging.relay import outbox_purge
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ import time
 
 from django.core.management import BaseCommand
 
-from apps.common.relay import BrokerPublisher, InProcessPublisher, outbox_relay
+from apps.common.messaging.relay import BrokerPublisher, InProcessPublisher, outbox_relay
 
 
 class Command(BaseCommand):

@@ -16,7 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from apps.common.consumers import ReceivedEvent
+    from apps.common.messaging.envelope import ReceivedEvent
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ publishing and before its commit leaves the rows pending, and the next pass repu
 with the same event id (consumers dedupe in their inbox); a broker that refuses (nack) or does
 not answer in time leaves the row pending with its attempts and last error recorded.
 
-It runs after every commit that recorded an event (apps.common.events.event_record calls
+It runs after every commit that recorded an event (apps.common.messaging.events.event_record calls
 relay_after_commit, which raises a flag that a background thread turns into an enqueued pass,
 so the request never waits on the broker) and as a periodic sweep (beat). With tasks run
 eagerly (the embedded default, no broker) it hands events in-process to the registered
@@ -34,15 +34,11 @@ from django.utils import timezone
 from kombu import Connection, Producer
 from kombu.exceptions import KombuError
 
-from apps.common.consumers import (
-    InvalidEvent,
-    consumers_for,
-    event_apply,
-    events_exchange,
-    events_topology_declare,
-)
-from apps.common.degraded import dependency_failed
+from apps.common.messaging.consumers import consumers_for, event_apply
+from apps.common.messaging.envelope import InvalidEvent
+from apps.common.messaging.topology import events_exchange, events_exchange_declare
 from apps.common.models import OutboxEvent
+from apps.common.observability.degraded import dependency_failed
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +72,7 @@ class BrokerPublisher:
             try:
                 connection.connect()
                 channel = connection.channel()
-                events_topology_declare(channel)
+                events_exchange_declare(channel)
             except BROKER_ERRORS as exc:
                 raise PublishFailed(f"broker unavailable: {exc!r}") from exc
             producer = Producer(channel, exchange=events_exchange(), serializer="json")
@@ -265,7 +261,7 @@ relay_trigger = RelayTrigger()
 
 
 def relay_after_commit(event_id) -> None:
-    """Called by apps.common.events.event_record after the commit that recorded an event: a
+    """Called by apps.common.messaging.events.event_record after the commit that recorded an event: a
     relay pass for it. Never blocks on the broker and never raises into the request."""
     try:
         relay_trigger.pull()

@@ -1,7 +1,7 @@
 """Events a consumer rejects are a defect to be seen, not a log line: each rejection is counted
 in `events_rejected_total`, kept as a RejectedEvent row with its reason (admin: Common, Rejected
 events) and can be replayed through the consumer's inbox once the cause is fixed
-(apps.common.replay).
+(apps.common.messaging.replay).
 
 Both transports record here: the broker consumer (before it dead-letters the message) and the
 embedded default's in-process relay (which has no dead-letter queue)."""
@@ -15,8 +15,8 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from apps.common.metrics import EVENTS_REJECTED
 from apps.common.models import RejectedEvent
+from apps.common.observability.metrics import EVENTS_REJECTED
 
 logger = logging.getLogger(__name__)
 

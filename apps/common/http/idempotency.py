@@ -24,8 +24,8 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
+from apps.common.http.problems import PROBLEM_CONTENT_TYPE, ApplicationError
 from apps.common.models import IdempotencyKey
-from apps.common.problems import PROBLEM_CONTENT_TYPE, ApplicationError
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

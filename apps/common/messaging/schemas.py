@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jsonschema
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "events"
+SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas" / "events"
 
 
 class UnknownEventSchema(LookupError):

@@ -13,7 +13,7 @@ import time
 from django.conf import settings
 from django.http import JsonResponse
 
-from apps.common.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, problem_body
+from apps.common.http.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, problem_body
 
 logger = logging.getLogger(__name__)
 PROBLEM_TYPES.setdefault("overloaded", (503, "The service is shedding load; retry after the given delay."))
@@ -40,7 +40,7 @@ class _QueueDepths:
             return dict(self._depths)
 
     def _read(self) -> None:
-        from apps.common.metrics import queue_depths
+        from apps.common.observability.metrics import queue_depths
 
         depths = None
         try:
@@ -83,7 +83,7 @@ class _BacklogProbe:
 
     @staticmethod
     def _measure() -> str:
-        from apps.common.metrics import outbox_backlog
+        from apps.common.observability.metrics import outbox_backlog
 
         try:
             pending, _ = outbox_backlog()

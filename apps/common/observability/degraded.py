@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from apps.common.metrics import DEPENDENCY_FAILURES
+from apps.common.observability.metrics import DEPENDENCY_FAILURES
 
 logger = logging.getLogger(__name__)
 

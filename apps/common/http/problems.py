@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.views import defaults
+from django.views.decorators.http import require_GET
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -249,3 +250,12 @@ def problem_responses(*statuses: int) -> dict[tuple[int, str], type[ProblemSeria
     """drf-spectacular `responses` entries for error statuses: each answers application/problem+json
     (not the application/json drf-spectacular assumes), with the ProblemSerializer body."""
     return {(status_code, PROBLEM_CONTENT_TYPE): ProblemSerializer for status_code in statuses}
+
+
+@require_GET
+def problem_type(request, code: str):
+    """Documents a problem `type` URI, so that every `type` the API returns resolves."""
+    if code not in PROBLEM_TYPES:
+        raise Http404(code)
+    status, title = PROBLEM_TYPES[code]
+    return JsonResponse({"type": f"/problems/{code}", "code": code, "status": status, "title": title})

@@ -14,7 +14,7 @@ import uuid
 from django.core.signals import request_finished
 from django.dispatch import receiver
 
-from apps.common.telemetry import current_ids
+from apps.common.observability.telemetry import current_ids
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 

@@ -1,5 +1,5 @@
 """Applying events again after the cause of their rejection is fixed: the rejected ones
-(apps.common.rejections), or every archived event a consumer never applied."""
+(apps.common.messaging.rejections), or every archived event a consumer never applied."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import uuid
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.common.consumers import InvalidEvent, consumer_get, event_apply
+from apps.common.messaging.consumers import InvalidEvent, consumer_get, event_apply
 from apps.common.models import OutboxEvent, RejectedEvent
 
 

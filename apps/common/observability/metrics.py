@@ -37,7 +37,7 @@ HANDLER_RUNS = Counter("event_handler_runs_total", "Event handler runs", ["consu
 HANDLER_FAILURES = Counter("event_handler_failures_total", "Event handler failures", ["consumer", "event_type"])
 HANDLER_LATENCY = Histogram("event_handler_duration_seconds", "Event handler duration", ["consumer", "event_type"])
 DEPENDENCY_FAILURES = Counter("dependency_failures_total", "Calls to a backing service that failed and were worked "
-                              "around (apps.common.degraded)", ["dependency", "component"])
+                              "around (apps.common.observability.degraded)", ["dependency", "component"])
 EVENTS_REJECTED = Counter("events_rejected_total", "Events a consumer could not apply (recorded as RejectedEvent "
                           "rows, replayable from the admin)", ["consumer", "event_type"])
 

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 from django.db import transaction
 from django.utils import timezone
 
+from apps.common.messaging.relay import relay_after_commit
 from apps.common.models import OutboxEvent
-from apps.common.relay import relay_after_commit
-from apps.common.telemetry import current_traceparent
+from apps.common.observability.telemetry import current_traceparent
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

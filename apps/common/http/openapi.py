@@ -12,8 +12,8 @@ from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from apps.common.idempotency import HEADER as IDEMPOTENCY_KEY_HEADER
-from apps.common.idempotency import REPLAYED_HEADER
+from apps.common.http.idempotency import HEADER as IDEMPOTENCY_KEY_HEADER
+from apps.common.http.idempotency import REPLAYED_HEADER
 
 # DRF strips strings before it checks them: "  " is blank, " ab" too short for a minimum length of 3.
 NOT_BLANK = r"\S"  # has a character that is not whitespace

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination as _CursorPagination
 
-from apps.common.problems import ApplicationError
+from apps.common.http.problems import ApplicationError
 
 
 class InvalidCursor(ApplicationError):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 from kombu import Connection
 
 
@@ -54,3 +57,25 @@ def readiness() -> dict[str, str | None]:
     checks["cache"] = cache_problem()
     checks["broker"] = broker_problem()
     return checks
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness: the process answers. Touches no backing service."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """Readiness: every database alias, the cache and the broker answer."""
+    checks = readiness()
+    down = sorted(name for name, problem in checks.items() if problem)
+    body = {
+        "status": "unavailable" if down else "ready",
+        "down": down,
+        "checks": {name: {"ok": problem is None, **({"error": problem} if problem else {})}
+                   for name, problem in checks.items()},
+    }
+    return JsonResponse(body, status=503 if down else 200)
