@@ -10,16 +10,18 @@ from datetime import timedelta
 from uuid import UUID
 
 from apps.catalog import selectors, services
-from apps.catalog.types import PriceSnapshot, ReservationOutcome, StockLine
+from apps.catalog.types import PriceSnapshot, ReservationOutcome, StockLevel, StockLine
 
 __all__ = [
     "DEFAULT_RESERVATION_TTL",
     "PriceSnapshot",
     "ReservationOutcome",
+    "StockLevel",
     "StockLine",
     "price_snapshots",
     "stock_commit",
     "stock_hold_extend",
+    "stock_levels",
     "stock_release",
     "stock_reserve",
 ]
@@ -30,6 +32,11 @@ DEFAULT_RESERVATION_TTL = timedelta(minutes=15)
 def price_snapshots(*, skus: Sequence[str]) -> dict[str, PriceSnapshot]:
     """Current name, price and active flag of each known SKU; unknown SKUs are absent."""
     return selectors.product_price_snapshots(skus=skus)
+
+
+def stock_levels(*, skus: Sequence[str]) -> dict[str, StockLevel]:
+    """Units of each known SKU that can be ordered now; SKUs without stock rows are absent."""
+    return selectors.stock_levels(skus=skus)
 
 
 def stock_reserve(*, order_id: UUID, lines: Sequence[StockLine],

@@ -32,6 +32,8 @@ class Product(models.Model):
     # Quantized to the currency's minor unit by apps.common.money (3 places cover BHD, KWD, JOD).
     price = models.DecimalField(max_digits=14, decimal_places=3)
     currency = models.CharField(max_length=3)
+    # Shipping weight in kilograms (checkout prices weight-banded shipping with it).
+    weight = models.DecimalField(max_digits=10, decimal_places=3, default=0)
     active = models.BooleanField(default=True)
     attributes = models.JSONField(default=dict, blank=True)
     version = models.IntegerField(default=1)

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from apps.catalog.errors import ProductNotFound
 from apps.catalog.models import Product, Stock
-from apps.catalog.types import PriceSnapshot
+from apps.catalog.types import PriceSnapshot, StockLevel
 from apps.common.money import money
 
 
@@ -58,9 +58,14 @@ def product_list(*, include_inactive: bool = False, active: bool | None = None, 
 
 def product_price_snapshots(*, skus: Sequence[str]) -> dict[str, PriceSnapshot]:
     products = Product.objects.filter(pk__in=list(dict.fromkeys(skus))).only(
-        "sku", "name", "price", "currency", "active")
+        "sku", "name", "price", "currency", "active", "weight")
     return {
         product.sku: PriceSnapshot(sku=product.sku, name=product.name, unit_price=product_unit_price(product),
-                                   currency=product.currency, active=product.active)
+                                   currency=product.currency, active=product.active, weight=product.weight)
         for product in products
     }
+
+
+def stock_levels(*, skus: Sequence[str]) -> dict[str, StockLevel]:
+    rows = Stock.objects.filter(pk__in=list(dict.fromkeys(skus))).only("product_id", "available")
+    return {row.product_id: StockLevel(sku=row.product_id, available=max(row.available, 0)) for row in rows}

@@ -36,8 +36,9 @@ class ProductDetailSerializer(ProductSerializer):
     availability = serializers.SerializerMethodField()
 
     class Meta(ProductSerializer.Meta):
-        fields = [*ProductSerializer.Meta.fields, "description", "attributes", "version", "created_at",
+        fields = [*ProductSerializer.Meta.fields, "description", "attributes", "weight", "version", "created_at",
                   "updated_at", "availability"]
+        extra_kwargs = {"weight": {"help_text": "Shipping weight in kilograms."}}
 
     @extend_schema_field(AvailabilitySerializer)
     def get_availability(self, product: Product) -> dict:

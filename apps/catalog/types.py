@@ -17,6 +17,13 @@ class PriceSnapshot:
     unit_price: Decimal
     currency: str
     active: bool
+    weight: Decimal = Decimal(0)  # kilograms
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    sku: str
+    available: int  # units that can be reserved now (never negative)
 
 
 @dataclass(frozen=True)
