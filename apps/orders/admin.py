@@ -18,9 +18,11 @@ from django.utils.html import format_html
 
 from apps.common.http.problems import ApplicationError
 from apps.common.money import money_display
-from apps.orders import selectors, services
+from apps.orders import selectors
 from apps.orders.models import Order, OrderEvent, OrderLine
+from apps.orders.services.lifecycle import order_cancel, order_note_add, order_refund, order_ship
 from apps.orders.states import TRANSITIONS
+from apps.orders.types import LineRequest
 
 
 class OrderLineInline(admin.TabularInline):
@@ -82,8 +84,8 @@ class OrderRefundForm(forms.Form):
                       f"{money_display(line.unit_price, order.currency)} each)",
                 min_value=0, max_value=left, required=False, initial=0)
 
-    def refund_lines(self) -> list[services.LineRequest]:
-        return [services.LineRequest(sku=name.removeprefix("line_"), quantity=quantity)
+    def refund_lines(self) -> list[LineRequest]:
+        return [LineRequest(sku=name.removeprefix("line_"), quantity=quantity)
                 for name, quantity in self.cleaned_data.items() if name.startswith("line_") and quantity]
 
     def clean(self):
@@ -182,7 +184,7 @@ class OrderAdmin(admin.ModelAdmin):
         # The order itself is never saved from the admin; only a note may be added.
         note = form.cleaned_data.get("new_note")
         if note:
-            services.order_note_add(order=obj, actor=request.user, message=note)
+            order_note_add(order=obj, actor=request.user, message=note)
 
     # ------------------------------------------------------------ the buttons on the order's page
 
@@ -243,7 +245,7 @@ class OrderAdmin(admin.ModelAdmin):
             return self._confirm_page(request, order, BUTTON_BY_NAME["ship"],
                                       "Ship this order? Its payment is captured and its stock committed.")
         return self._outcome(request, order, "shipped",
-                             lambda: services.order_ship(order=order, actor=request.user))
+                             lambda: order_ship(order=order, actor=request.user))
 
     def cancel_view(self, request, object_id):
         order = self._order_for(request, object_id, BUTTON_BY_NAME["cancel"])
@@ -252,7 +254,7 @@ class OrderAdmin(admin.ModelAdmin):
                                       "Cancel this order? Its payment is voided and its stock given back.")
         reason = f"Cancelled by {request.user.get_username()} in admin"
         return self._outcome(request, order, "cancelled",
-                             lambda: services.order_cancel(order=order, actor=request.user, reason=reason))
+                             lambda: order_cancel(order=order, actor=request.user, reason=reason))
 
     def note_view(self, request, object_id):
         order = self._order_for(request, object_id, BUTTON_BY_NAME["note"])
@@ -262,7 +264,7 @@ class OrderAdmin(admin.ModelAdmin):
                                       "Add a note to this order's timeline:", form)
         message = form.cleaned_data["message"]
         return self._outcome(request, order, "noted",
-                             lambda: services.order_note_add(order=order, actor=request.user, message=message))
+                             lambda: order_note_add(order=order, actor=request.user, message=message))
 
     def refund_view(self, request, object_id):
         button = BUTTON_BY_NAME["refund"]
@@ -281,7 +283,7 @@ class OrderAdmin(admin.ModelAdmin):
         if selectors.refund_made(order=order, idempotency_key=key):
             self.message_user(request, f"Order {order.number}: this refund was already submitted.", messages.WARNING)
             return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
-        return self._outcome(request, order, "refunded", lambda: services.order_refund(
+        return self._outcome(request, order, "refunded", lambda: order_refund(
             order=order, actor=request.user, idempotency_key=key, amount=form.cleaned_data["amount"],
             lines=form.refund_lines()))
 
@@ -298,11 +300,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Ship (capture payment, commit stock)", permissions=["ship"])
     def ship_orders(self, request, queryset):
-        self._each(request, queryset, "shipped", lambda order: services.order_ship(order=order, actor=request.user))
+        self._each(request, queryset, "shipped", lambda order: order_ship(order=order, actor=request.user))
 
     @admin.action(description="Cancel (void payment, release stock)", permissions=["cancel"])
     def cancel_orders(self, request, queryset):
-        self._each(request, queryset, "cancelled", lambda order: services.order_cancel(
+        self._each(request, queryset, "cancelled", lambda order: order_cancel(
             order=order, actor=request.user, reason=f"Cancelled by {request.user.get_username()} in admin"))
 
     @admin.action(description="Refund an amount", permissions=["refund"])
@@ -311,7 +313,7 @@ class OrderAdmin(admin.ModelAdmin):
             form = RefundForm(request.POST)
             if form.is_valid():
                 amount = form.cleaned_data["amount"]
-                self._each(request, queryset, f"refunded {amount}", lambda order: services.order_refund(
+                self._each(request, queryset, f"refunded {amount}", lambda order: order_refund(
                     order=order, actor=request.user, amount=amount,
                     idempotency_key=f"admin:{request.POST.get('refund_token', '')}"))
                 return None

@@ -86,12 +86,23 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class OrderDetailSerializer(OrderSerializer):
-    timeline = OrderEventSerializer(many=True, read_only=True)
+    # The lines, payment and timeline come in the context (`lines`, `payment`, `timeline`):
+    # placement hands over what it wrote, every other answer what it read.
+    lines = serializers.SerializerMethodField()
+    timeline = serializers.SerializerMethodField()
     payment = serializers.SerializerMethodField()
 
     class Meta(OrderSerializer.Meta):
         fields = [*OrderSerializer.Meta.fields, "payment", "timeline"]
         read_only_fields = fields
+
+    @extend_schema_field(OrderLineSerializer(many=True))
+    def get_lines(self, order):
+        return OrderLineSerializer(self.context["lines"], many=True, context=self.context).data
+
+    @extend_schema_field(OrderEventSerializer(many=True))
+    def get_timeline(self, order):
+        return OrderEventSerializer(self.context["timeline"], many=True, context=self.context).data
 
     @extend_schema_field(PaymentSummarySerializer(allow_null=True))
     def get_payment(self, order):

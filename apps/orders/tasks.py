@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from apps.orders.services import orders_recover_stuck
+from apps.orders.services.recovery import orders_recover_stuck
 
 
 @shared_task(name="orders.recover_stuck")

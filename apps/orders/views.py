@@ -9,7 +9,7 @@ from apps.common.http.openapi import etag_header
 from apps.common.http.permissions import permission_require
 from apps.common.http.problems import problem_responses
 from apps.common.http.routing import UUID_LOOKUP_REGEX
-from apps.orders import selectors, services
+from apps.orders import selectors
 from apps.orders.models import Order
 from apps.orders.serializers import (
     CancelSerializer,
@@ -20,6 +20,9 @@ from apps.orders.serializers import (
     OrderSerializer,
     RefundSerializer,
 )
+from apps.orders.services.lifecycle import order_cancel, order_note_add, order_refund, order_ship
+from apps.orders.services.placement import order_place
+from apps.orders.types import LineRequest
 from apps.payments.api import PaymentDeclined, PaymentProviderUnavailable
 
 IDEMPOTENCY_HEADER = idempotency_key_parameter()
@@ -44,9 +47,15 @@ def _expected_version(request) -> int | None:
 
 
 def _detail_response(order: Order, request, status_code=status.HTTP_200_OK) -> Response:
+    """The order as it stands now, read afresh."""
     order = selectors.order_get(user=request.user, order_id=order.pk)
-    payment = selectors.order_payment(order=order)
-    body = OrderDetailSerializer(order, context={"request": request, "payment": payment}).data
+    return _order_response(order, request, status_code, lines=order.lines.all(), timeline=order.timeline.all(),
+                           payment=selectors.order_payment(order=order))
+
+
+def _order_response(order: Order, request, status_code, *, lines, timeline, payment) -> Response:
+    context = {"request": request, "lines": lines, "timeline": timeline, "payment": payment}
+    body = OrderDetailSerializer(order, context=context).data
     return Response(body, status=status_code, headers={"ETag": f'"{order.version}"'})
 
 
@@ -103,9 +112,9 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            order = services.order_place(
+            placement = order_place(
                 customer=request.user,
-                lines=[services.LineRequest(sku=line["sku"], quantity=line["quantity"]) for line in data["lines"]],
+                lines=[LineRequest(sku=line["sku"], quantity=line["quantity"]) for line in data["lines"]],
                 payment_token=data["payment_token"],
                 email=data.get("email") or request.user.email,
                 phone=data.get("phone", ""),
@@ -116,7 +125,9 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             if "order_id" in exc.extra:
                 exc.extra["order_url"] = self.reverse_action("detail", args=[exc.extra["order_id"]])
             raise
-        return _detail_response(order, request, status.HTTP_201_CREATED)
+        # From what placement wrote and learned: reading the order back would cost as much again.
+        return _order_response(placement.order, request, status.HTTP_201_CREATED, lines=placement.lines,
+                               timeline=placement.timeline, payment=placement.payment)
 
     @extend_schema(request=CancelSerializer, parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER, ETAG],
                    responses={200: OrderDetailSerializer, **ERRORS})
@@ -132,8 +143,8 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reason = serializer.validated_data.get("reason", "")
-        order = services.order_cancel(order=order, actor=request.user, reason=reason,
-                                      expected_version=_expected_version(request))
+        order = order_cancel(order=order, actor=request.user, reason=reason,
+                             expected_version=_expected_version(request))
         return _detail_response(order, request)
 
     @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER, ETAG],
@@ -145,7 +156,7 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         stock committed."""
         order = self._order(pk)  # before the permission, so that another customer's order is 404
         permission_require(user=request.user, codename="orders.ship_order")
-        order = services.order_ship(order=order, actor=request.user, expected_version=_expected_version(request))
+        order = order_ship(order=order, actor=request.user, expected_version=_expected_version(request))
         return _detail_response(order, request)
 
     @extend_schema(request=RefundSerializer, parameters=[IDEMPOTENCY_HEADER, IF_MATCH_HEADER, ETAG],
@@ -161,10 +172,10 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = RefundSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        order = services.order_refund(
+        order = order_refund(
             order=order, actor=request.user, idempotency_key=request.headers["Idempotency-Key"],
             amount=data.get("amount"),
-            lines=[services.LineRequest(sku=line["sku"], quantity=line["quantity"]) for line in data.get("lines", [])],
+            lines=[LineRequest(sku=line["sku"], quantity=line["quantity"]) for line in data.get("lines", [])],
             expected_version=_expected_version(request),
         )
         return _detail_response(order, request)
@@ -177,7 +188,7 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         permission_require(user=request.user, codename="orders.add_note")
         serializer = NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.order_note_add(order=order, actor=request.user, message=serializer.validated_data["message"])
+        order_note_add(order=order, actor=request.user, message=serializer.validated_data["message"])
         return _detail_response(order, request, status.HTTP_201_CREATED)
 
 

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
-from apps.orders import services
 from apps.orders.models import Order
+from apps.orders.services.lifecycle import order_ship
 from tests.browser.conftest import sign_in
 from tests.catalog.factories import ProductFactory
 from tests.orders.conftest import place
@@ -40,7 +40,7 @@ def test_the_order_handler_ships_an_order_from_its_page(page, role_user, order):
 
 
 def test_support_sees_no_refund_button_where_finance_does(page, browser, live_server, role_user, order):
-    services.order_ship(order=order, actor=None)
+    order_ship(order=order, actor=None)
     sign_in(page, *role_user("Support"))
     page.goto(f"/admin/orders/order/{order.pk}/change/")
     expect(page.get_by_role("link", name="Add note")).to_be_visible()
@@ -77,7 +77,7 @@ def test_the_api_docs_render_their_operations_with_nothing_fetched_from_elsewher
 
 
 def test_finance_reads_a_payment_and_its_transaction_log_at_1400_px(page, role_user, order):
-    services.order_ship(order=order, actor=None)  # authorize, then capture: two transactions
+    order_ship(order=order, actor=None)  # authorize, then capture: two transactions
     page.set_viewport_size({"width": 1400, "height": 900})
     sign_in(page, *role_user("Finance"))
     page.goto(f"/admin/orders/order/{order.pk}/change/")

@@ -29,7 +29,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from apps.catalog.serializers import ProductUpdateSerializer
 from apps.common.money import currency_exponent
-from apps.orders import services as orders_services
+from apps.orders.services.placement import order_place
+from apps.orders.types import LineRequest
 from apps.payments import api as payments_api
 from apps.reporting.services import reporting_event_apply
 from tests.catalog.factories import CategoryFactory, ProductFactory
@@ -188,9 +189,9 @@ def shop(customer, staff):
     CategoryFactory(slug=SEEDED_CATEGORY)
     ProductFactory(sku=SEEDED_SKU, price=Decimal("12.50"), currency="USD", units=1_000_000, category_id=SEEDED_CATEGORY)
     ProductFactory(sku="OLD-1", active=False)
-    order = orders_services.order_place(
-        customer=customer, lines=[orders_services.LineRequest(sku=SEEDED_SKU, quantity=2)],
-        payment_token="tok_approved", email=customer.email, idempotency_key=uuid.uuid4().hex)
+    order = order_place(
+        customer=customer, lines=[LineRequest(sku=SEEDED_SKU, quantity=2)],
+        payment_token="tok_approved", email=customer.email, idempotency_key=uuid.uuid4().hex).order
     payment = payments_api.payment_for_order(order_id=order.pk)
     endpoint = WebhookEndpointFactory(owner=staff)
     dead = DeliveryFactory(dead=True)

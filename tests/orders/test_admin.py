@@ -3,8 +3,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from apps.orders import services
 from apps.orders.models import Order
+from apps.orders.services.lifecycle import order_ship
 from apps.payments import api as payments_api
 from tests.orders.conftest import hidden_inputs, payment_status, place
 
@@ -78,7 +78,7 @@ def post_button(client, order, name, data=None):
 
 
 def shipped(order):
-    services.order_ship(order=order, actor=None)
+    order_ship(order=order, actor=None)
     order.refresh_from_db()
     return order
 

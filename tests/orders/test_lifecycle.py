@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from apps.common.messaging.schemas import validate_event_data
 from apps.common.models import OutboxEvent
-from apps.orders import services
 from apps.orders.models import Order
+from apps.orders.services.lifecycle import order_refund
 from apps.payments import api as payments_api
 from tests.orders.conftest import action, available, held_for, payment_status, place
 
@@ -163,17 +163,15 @@ def test_staff_notes_land_in_the_timeline(staff_api, confirmed):
 @pytest.mark.django_db(databases="__all__", transaction=True)
 def test_two_staff_actions_at_once_one_wins_the_other_gets_409(staff, confirmed, monkeypatch):
     # Given the first action is inside the payment call when the second arrives
-    from apps.orders import services
-
     inside, release = threading.Event(), threading.Event()
-    real_capture = services.payments.payment_capture
+    real_capture = payments_api.payment_capture
 
     def slow_capture(**kwargs):
         inside.set()
         release.wait(timeout=30)
         return real_capture(**kwargs)
 
-    monkeypatch.setattr(services.payments, "payment_capture", slow_capture)
+    monkeypatch.setattr(payments_api, "payment_capture", slow_capture)
 
     def run(name):
         client = APIClient()
@@ -199,9 +197,9 @@ def test_a_refund_called_twice_with_one_key_refunds_once(staff, staff_api, confi
     action(staff_api, confirmed["id"], "ship")
     order = Order.objects.get(pk=confirmed["id"])
     # When the same refund reaches the service twice (a resubmitted form, a retried call)
-    first = services.order_refund(order=order, actor=staff, idempotency_key="once", amount=Decimal("5.00"))
-    second = services.order_refund(order=Order.objects.get(pk=order.pk), actor=staff, idempotency_key="once",
-                                   amount=Decimal("5.00"))
+    first = order_refund(order=order, actor=staff, idempotency_key="once", amount=Decimal("5.00"))
+    second = order_refund(order=Order.objects.get(pk=order.pk), actor=staff, idempotency_key="once",
+                          amount=Decimal("5.00"))
     # Then the order, the payment and the events count it once
     assert first.refunded_amount == second.refunded_amount == Decimal("5.00")
     assert payments_api.payment_for_order(order_id=order.pk).amount_refunded == Decimal("5.00")

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from apps.common.messaging.schemas import validate_event_data
@@ -38,6 +39,35 @@ def test_a_placed_order_is_confirmed_with_stock_held_and_payment_authorized(cust
     assert (available("MUG-1"), available("TEE-2")) == (3, 4)
     assert held_for(order["id"]) == 3
     assert [e["to_status"] for e in order["timeline"] if e["kind"] == "status"] == ["pending", "confirmed"]
+
+
+@pytest.mark.parametrize("capture_on_placement", [False, True])
+def test_the_201_of_a_placement_is_what_a_later_get_answers(customer_client, stock, settings, capture_on_placement):
+    # Given an order of two products, its payment authorized (or captured at once)
+    settings.ORDERS_CAPTURE_ON_PLACEMENT = capture_on_placement
+    stock("MUG-1", "12.50")
+    stock("TEE-2", "20.00")
+    placed = place(customer_client, [("TEE-2", 1), ("MUG-1", 2)], phone="+15551234567")
+
+    # When the customer reads the order back
+    read = customer_client.get(f"/api/v1/orders/{placed.json()['id']}/")
+
+    # Then the placement answered exactly that: lines, payment, timeline and ETag
+    assert placed.status_code == 201, placed.json()
+    assert placed.json()["payment"]["status"] == ("captured" if capture_on_placement else "authorized")
+    assert placed.content == read.content
+    assert placed["ETag"] == read["ETag"]
+
+
+def test_a_placement_answers_without_reading_its_order_back(customer_client, stock):
+    stock("MUG-1")
+    with CaptureQueriesContext(connections["default"]) as queries:
+        response = place(customer_client, [("MUG-1", 1)])
+    assert response.status_code == 201
+    read_back = [query["sql"] for query in queries
+                 if query["sql"].startswith("SELECT") and ('"orders_orderline"' in query["sql"]
+                                                           or '"orders_orderevent"' in query["sql"])]
+    assert read_back == []
 
 
 def test_order_placed_is_recorded_once_and_matches_its_schema(customer_client, stock):

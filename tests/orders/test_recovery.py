@@ -6,8 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.orders import services
+from apps.catalog import api as catalog_api
 from apps.orders.models import Order
+from apps.orders.services.recovery import orders_recover_stuck
+from apps.payments import api as payments_api
 from apps.payments.services import payments_reconcile
 from tests.orders.conftest import DECLINED, available, held_for, payment_status, place
 
@@ -37,7 +39,7 @@ def crash_before(monkeypatch, module, name):
 
 def recover():
     Order.objects.update(updated_at=timezone.now() - timedelta(hours=1))
-    return services.orders_recover_stuck()
+    return orders_recover_stuck()
 
 
 def assert_settled(order, sku, stocked):
@@ -59,11 +61,11 @@ def place_crashing(client, monkeypatch, module, name, when="after", token="tok_a
 
 
 @pytest.mark.parametrize("module, name, when, expected", [
-    (services.catalog, "stock_reserve", "before", "rejected"),       # crashed before reserving
-    (services.catalog, "stock_reserve", "after", "rejected"),        # reserved, crashed before recording it
-    (services.payments, "payment_authorize", "before", "payment_failed"),  # stock held, never authorized
-    (services.payments, "payment_authorize", "after", "confirmed"),  # authorized, crashed before confirming
-    (services.catalog, "stock_hold_extend", "before", "confirmed"),  # crashed while confirming
+    (catalog_api, "stock_reserve", "before", "rejected"),       # crashed before reserving
+    (catalog_api, "stock_reserve", "after", "rejected"),        # reserved, crashed before recording it
+    (payments_api, "payment_authorize", "before", "payment_failed"),  # stock held, never authorized
+    (payments_api, "payment_authorize", "after", "confirmed"),  # authorized, crashed before confirming
+    (catalog_api, "stock_hold_extend", "before", "confirmed"),  # crashed while confirming
 ])
 def test_recovery_settles_an_order_whichever_step_it_crashed_at(customer_client, stock, monkeypatch, module, name,
                                                                 when, expected):
@@ -82,7 +84,7 @@ def test_recovery_settles_an_order_whichever_step_it_crashed_at(customer_client,
 def test_recovery_finishes_a_compensation_that_crashed_halfway(customer_client, stock, monkeypatch):
     # Given a declined card whose compensation died after voiding, before releasing the stock
     stock("MUG-1", units=5)
-    order = place_crashing(customer_client, monkeypatch, services.catalog, "stock_release", "before", token=DECLINED)
+    order = place_crashing(customer_client, monkeypatch, catalog_api, "stock_release", "before", token=DECLINED)
     assert order.status == "pending" and held_for(order.id) == 2
 
     recover()
@@ -94,8 +96,8 @@ def test_recovery_finishes_a_compensation_that_crashed_halfway(customer_client, 
 
 def test_an_order_still_moving_is_not_touched_by_recovery(customer_client, stock, monkeypatch):
     stock("MUG-1", units=5)
-    order = place_crashing(customer_client, monkeypatch, services.catalog, "stock_reserve", "after")
-    assert services.orders_recover_stuck() == 0  # updated just now: its placement may still be running
+    order = place_crashing(customer_client, monkeypatch, catalog_api, "stock_reserve", "after")
+    assert orders_recover_stuck() == 0  # updated just now: its placement may still be running
     order.refresh_from_db()
     assert order.status == "pending"
 

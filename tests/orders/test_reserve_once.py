@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.catalog import api as catalog
 from apps.catalog import services as catalog_services
 from apps.catalog.models import Reservation
-from apps.orders import services
+from apps.payments import api as payments
 from tests.orders.conftest import available, held_for, payment_status, place
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -20,25 +20,25 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 @pytest.fixture
 def reserve_calls(monkeypatch):
     calls = []
-    real = services.catalog.stock_reserve
+    real = catalog.stock_reserve
 
     def counted(**kwargs):
         calls.append(kwargs["order_id"])
         return real(**kwargs)
 
-    monkeypatch.setattr(services.catalog, "stock_reserve", counted)
+    monkeypatch.setattr(catalog, "stock_reserve", counted)
     return calls
 
 
 def authorize_after(monkeypatch, meanwhile):
     """The payment provider answers after `meanwhile` happened (a slow authorization)."""
-    real = services.payments.payment_authorize
+    real = payments.payment_authorize
 
     def slow(**kwargs):
         meanwhile(kwargs["order_id"])
         return real(**kwargs)
 
-    monkeypatch.setattr(services.payments, "payment_authorize", slow)
+    monkeypatch.setattr(payments, "payment_authorize", slow)
 
 
 def expire_holds(order_id):

@@ -1,0 +1,201 @@
+"""The placement saga: price, create, reserve stock, authorize payment, confirm; or compensate.
+
+The saga's step is stored on the order before each call to another module, so that a crash at
+any point leaves an order that recovery finishes: confirmed (stock held, payment authorized) or
+terminal (stock released, no authorization outstanding). Every call to another module is
+idempotent per order, so running a step twice is harmless."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.catalog import api as catalog
+from apps.common.http.problems import ApplicationError
+from apps.common.messaging.events import DomainEvent
+from apps.common.money import money
+from apps.orders import events
+from apps.orders.errors import MixedCurrencies, OutOfStock, UnknownProducts
+from apps.orders.models import Order, OrderEvent, OrderLine
+from apps.orders.services.transitions import order_event_fields, order_paid_event, order_transition, timeline_add
+from apps.orders.types import LineRequest
+from apps.payments import api as payments
+
+Status, Step = Order.Status, Order.SagaStep
+_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A placed order with the lines, timeline and payment that placing it wrote and learned:
+    enough to answer the request without reading the order back."""
+
+    order: Order
+    lines: tuple[OrderLine, ...]
+    timeline: tuple[OrderEvent, ...]
+    payment: payments.PaymentInfo | None
+
+
+def _number() -> str:
+    return "C" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(9))
+
+
+def _placed_event(order: Order, lines: Sequence[OrderLine]) -> DomainEvent:
+    line_data = tuple(events.OrderLineData(sku=line.sku, name=line.name, quantity=line.quantity,
+                                           unit_price=money(line.unit_price, order.currency),
+                                           line_total=money(line.line_total, order.currency))
+                      for line in lines)
+    return events.OrderPlaced(**order_event_fields(order), subtotal=money(order.subtotal, order.currency),
+                              lines=line_data, payment_id=order.payment_id)
+
+
+def _saga_step(order: Order, step: str, message: str) -> OrderEvent:
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(saga_step=step, updated_at=timezone.now())
+        order.saga_step = step
+        return timeline_add(order, kind=OrderEvent.Kind.SAGA, message=message)
+
+
+def _stock_lines(lines: Sequence[OrderLine]) -> list[catalog.StockLine]:
+    return [catalog.StockLine(sku=line.sku, quantity=line.quantity) for line in lines]
+
+
+def _authorize_key(order: Order) -> str:
+    return f"order:{order.id}:authorize"
+
+
+def order_place(*, customer, lines: Sequence[LineRequest], payment_token: str, email: str, phone: str = "",
+                idempotency_key: str) -> Placement:
+    """Place an order: price, create, reserve stock, authorize payment, confirm.
+
+    Raises UnknownProducts / MixedCurrencies (nothing written), OutOfStock (order rejected),
+    PaymentDeclined or PaymentProviderUnavailable (order payment_failed, stock released)."""
+    existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return _placement_resume(existing, payment_token)
+
+    quantities: dict[str, int] = {}
+    for line in lines:
+        quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
+    snapshots = catalog.price_snapshots(skus=list(quantities))
+    unknown = sorted(sku for sku in quantities if sku not in snapshots or not snapshots[sku].active)
+    if unknown:
+        raise UnknownProducts(f"Unknown or inactive products: {', '.join(unknown)}.", extra={"skus": unknown})
+    currencies = {snapshots[sku].currency for sku in quantities}
+    if len(currencies) != 1:
+        raise MixedCurrencies(extra={"currencies": sorted(currencies)})
+    (currency,) = currencies
+
+    priced = [(snapshots[sku], quantity, money(snapshots[sku].unit_price * quantity, currency))
+              for sku, quantity in quantities.items()]
+    subtotal = money(sum((total for _, _, total in priced), Decimal(0)), currency)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(number=_number(), customer=customer, idempotency_key=idempotency_key,
+                                         email=email, phone=phone, currency=currency, subtotal=subtotal,
+                                         total=subtotal, created_at=now, updated_at=now)
+            order_lines = OrderLine.objects.bulk_create([
+                OrderLine(order=order, sku=snap.sku, name=snap.name, unit_price=snap.unit_price, quantity=quantity,
+                          line_total=line_total)
+                for snap, quantity, line_total in priced
+            ])
+            created = timeline_add(order, kind=OrderEvent.Kind.STATUS, to_status=Status.PENDING, actor=customer,
+                                   message="Order created")
+    except IntegrityError:
+        # The same customer and key raced past the idempotency layer: continue the one order.
+        return _placement_resume(Order.objects.get(customer=customer, idempotency_key=idempotency_key),
+                                 payment_token)
+    timeline = [created]
+    payment = _placement_run(order, order_lines, payment_token, timeline)
+    return Placement(order=order, lines=tuple(order_lines), timeline=tuple(timeline), payment=payment)
+
+
+def _placement_resume(order: Order, payment_token: str) -> Placement:
+    """A placement begun before (the same customer and key): run what is left of it, then read
+    back what it holds, since this call wrote only part of it."""
+    if order.status == Status.PENDING:
+        _placement_run(order, list(order.lines.all()), payment_token, [])
+    return Placement(order=order, lines=tuple(order.lines.all()),
+                     timeline=tuple(order.timeline.select_related("actor")),
+                     payment=payments.payment_for_order(order_id=order.id))
+
+
+def _placement_run(order: Order, lines: Sequence[OrderLine], payment_token: str,
+                   timeline: list[OrderEvent]) -> payments.PaymentInfo | None:
+    """Drive the saga from its stored step. Appends the timeline entries it writes to `timeline`;
+    returns the payment as the saga left it (None when no step was left to run)."""
+    reserved_here = order.saga_step in (Step.CREATED, Step.RESERVING)
+    if reserved_here:
+        timeline.append(_saga_step(order, Step.RESERVING, "Reserving stock"))
+        _reserve_or_reject(order, lines)
+        timeline.append(_saga_step(order, Step.AUTHORIZING, "Stock held; authorizing payment"))
+    if order.saga_step != Step.AUTHORIZING:
+        return None
+    try:
+        payment = payments.payment_authorize(
+            order_id=order.id, amount=money(order.total, order.currency), currency=order.currency,
+            token=payment_token, idempotency_key=_authorize_key(order))
+    except payments.PaymentDeclined as exc:
+        placement_compensate(order, Status.PAYMENT_FAILED, f"Payment declined: {exc.detail}")
+        _name_order(exc, order)
+        raise
+    except payments.PaymentProviderUnavailable as exc:
+        placement_compensate(order, Status.PAYMENT_FAILED, f"Payment provider unavailable: {exc.detail}")
+        _name_order(exc, order)
+        raise
+    return placement_confirm(order, lines, payment, timeline=timeline, hold_fresh=reserved_here)
+
+
+def _name_order(error: ApplicationError, order: Order) -> None:
+    """Make the payment error say which order it left behind (payment_failed), so that the
+    client need not search its orders for it."""
+    error.extra.update(order_id=str(order.id), order_number=order.number)
+
+
+def _reserve_or_reject(order: Order, lines: Sequence[OrderLine]) -> None:
+    ttl = timedelta(seconds=settings.ORDERS_RESERVATION_TTL_SECONDS)
+    outcome = catalog.stock_reserve(order_id=order.id, lines=_stock_lines(lines), ttl=ttl)
+    if not outcome.reserved:
+        short = sorted(outcome.short_skus)
+        placement_compensate(order, Status.REJECTED, f"Out of stock: {', '.join(short)}")
+        raise OutOfStock(f"Not enough stock for {', '.join(short)}.", extra={"skus": short})
+
+
+def placement_confirm(order: Order, lines: Sequence[OrderLine], payment: payments.PaymentInfo, *,
+                      timeline: list[OrderEvent], hold_fresh: bool = False) -> payments.PaymentInfo:
+    """Confirm an order whose payment is authorized; returns the payment as it leaves it.
+
+    The hold then lasts until shipment or cancellation. When this process reserved moments ago
+    (`hold_fresh`), extending every SKU's hold is enough; when a hold lapsed meanwhile (the
+    payment was slow past the reservation's TTL) or the saga is resumed by recovery, reserving
+    again takes the units back, or rejects the order if they are gone."""
+    held = catalog.stock_hold_extend(order_id=order.id, ttl=None) if hold_fresh else 0
+    if held < len(lines):
+        _reserve_or_reject(order, lines)
+        catalog.stock_hold_extend(order_id=order.id, ttl=None)
+    payment_id = payment.payment_id
+    fields = {"saga_step": Step.COMPLETED, "payment_id": payment_id, "confirmed_at": timezone.now()}
+    emit = [lambda o: _placed_event(o, lines)]
+    if settings.ORDERS_CAPTURE_ON_PLACEMENT:
+        payment = payments.payment_capture(payment_id=payment_id, idempotency_key=f"order:{order.id}:capture")
+        fields["paid_at"] = timezone.now()
+        emit.append(order_paid_event)
+    timeline.append(order_transition(order, Status.CONFIRMED, message="Stock held and payment authorized",
+                                     emit=emit, **fields))
+    return payment
+
+
+def placement_compensate(order: Order, target: str, reason: str) -> None:
+    """Undo what placement did, in reverse: no authorization outstanding, stock given back,
+    then the terminal status. Each undo is idempotent, so a crash here is retried safely."""
+    payments.payment_cancel_for_order(order_id=order.id)
+    catalog.stock_release(order_id=order.id)
+    order_transition(order, target, message=reason, saga_step=Step.COMPENSATED)

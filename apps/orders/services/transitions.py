@@ -1,0 +1,55 @@
+"""The writes every order service shares: a status transition (compare-and-set, with its
+timeline entry and events, in one transaction) and the fields every order event carries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.common.messaging.events import DomainEvent, event_record
+from apps.common.money import money
+from apps.orders import events
+from apps.orders.errors import OrderChanged
+from apps.orders.models import Order, OrderEvent
+from apps.orders.states import transition_check
+
+
+def timeline_add(order: Order, *, kind: str, message: str = "", actor=None, from_status: str = "",
+                 to_status: str = "") -> OrderEvent:
+    return OrderEvent.objects.create(order=order, kind=kind, message=message, actor=actor, from_status=from_status,
+                                     to_status=to_status, created_at=timezone.now())
+
+
+def order_event_fields(order: Order) -> dict:
+    return {"order_id": order.id, "number": order.number, "customer_id": order.customer_id, "email": order.email,
+            "phone": order.phone, "currency": order.currency, "total": money(order.total, order.currency),
+            "status": order.status}
+
+
+def order_paid_event(order: Order) -> DomainEvent:
+    return events.OrderPaid(**order_event_fields(order), payment_id=order.payment_id,
+                            amount=money(order.total, order.currency))
+
+
+def order_transition(order: Order, target: str, *, actor=None, message: str = "",
+                     emit: Sequence[Callable[[Order], DomainEvent]] = (), **fields) -> OrderEvent:
+    """Move the order to `target` if nobody changed it since it was read (compare-and-set on
+    status and version), with its timeline entry and events, in one transaction. `order` is
+    reloaded in place; returns the timeline entry."""
+    transition_check(order.status, target)
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Order.objects.filter(pk=order.pk, status=order.status, version=order.version).update(
+            status=target, version=F("version") + 1, updated_at=now, **fields)
+        if not changed:
+            raise OrderChanged()
+        previous = order.status
+        order.refresh_from_db()
+        entry = timeline_add(order, kind=OrderEvent.Kind.STATUS, message=message, actor=actor,
+                             from_status=previous, to_status=target)
+        for build in emit:
+            event_record(build(order))
+    return entry
