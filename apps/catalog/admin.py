@@ -10,8 +10,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
 
-from apps.catalog import services
 from apps.catalog.models import Category, Product, Reservation, ReservationEvent, Stock, StockAdjustment
+from apps.catalog.services.adjustments import stock_adjust
+from apps.catalog.services.products import (
+    EDITABLE_FIELDS,
+    category_delete,
+    category_save,
+    product_create,
+    product_deactivate,
+    product_update,
+)
+from apps.catalog.validation import SKU_PATTERN
 from apps.common.admin import ReadOnlyModelAdmin
 from apps.common.http.problems import ApplicationError
 from apps.common.money import CURRENCIES, InvalidMoney, money
@@ -38,7 +47,7 @@ class ProductAdminForm(forms.ModelForm):
 
     def clean_sku(self):
         sku = self.cleaned_data["sku"].strip().upper()
-        if not services.SKU_PATTERN.match(sku):
+        if not SKU_PATTERN.match(sku):
             raise forms.ValidationError("Use letters, digits, '.', '_' and '-' (at most 64).")
         return sku
 
@@ -159,15 +168,15 @@ class ProductAdmin(admin.ModelAdmin):
             return 0
 
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in EDITABLE_FIELDS}
         if "category" in data:
             data["category"] = data["category"].pk if data["category"] else None
         if change:
             if data:
-                updated = services.product_update(sku=obj.pk, changes=data)
+                updated = product_update(sku=obj.pk, changes=data)
                 obj.version, obj.updated_at = updated.version, updated.updated_at
         else:
-            created = services.product_create(sku=obj.sku, **{
+            created = product_create(sku=obj.sku, **{
                 "name": obj.name, "price": obj.price, "currency": obj.currency, "description": obj.description,
                 "category": obj.category_id, "active": obj.active, "attributes": obj.attributes, **data})
             obj.version, obj.created_at, obj.updated_at = created.version, created.created_at, created.updated_at
@@ -185,7 +194,7 @@ class ProductAdmin(admin.ModelAdmin):
                 token = form.cleaned_data["token"]
                 for product in queryset:
                     try:
-                        adjustment = services.stock_adjust(sku=product.sku, delta=form.cleaned_data["delta"],
+                        adjustment = stock_adjust(sku=product.sku, delta=form.cleaned_data["delta"],
                                               reason=form.cleaned_data["reason"], actor_id=str(request.user.pk),
                                               actor_name=request.user.get_username(),
                                               adjustment_id=uuid.uuid5(_ADMIN_ADJUSTMENTS, f"{token}:{product.sku}"))
@@ -208,7 +217,7 @@ class ProductAdmin(admin.ModelAdmin):
     @admin.action(description="Deactivate (take off sale)", permissions=["change"])
     def deactivate_products(self, request, queryset):
         for product in queryset:
-            services.product_deactivate(sku=product.sku)
+            product_deactivate(sku=product.sku)
         self.message_user(request, f"{queryset.count()} products deactivated.", messages.SUCCESS)
 
 
@@ -221,14 +230,14 @@ class CategoryAdmin(admin.ModelAdmin):
         return ["slug"] if obj else []
 
     def save_model(self, request, obj, form, change):
-        services.category_save(slug=obj.slug, name=obj.name)
+        category_save(slug=obj.slug, name=obj.name)
 
     def delete_model(self, request, obj):
-        services.category_delete(slug=obj.slug)
+        category_delete(slug=obj.slug)
 
     def delete_queryset(self, request, queryset):
         for category in queryset:
-            services.category_delete(slug=category.slug)
+            category_delete(slug=category.slug)
 
 
 @admin.register(Reservation)

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from uuid import UUID
 
-from apps.catalog import selectors, services
+from apps.catalog import selectors
+from apps.catalog.services import reservations
 from apps.catalog.types import PriceSnapshot, ReservationOutcome, StockLevel, StockLine
 
 __all__ = [
@@ -43,21 +44,21 @@ def stock_reserve(*, order_id: UUID, lines: Sequence[StockLine],
                   ttl: timedelta | None = DEFAULT_RESERVATION_TTL) -> ReservationOutcome:
     """Hold every line for the order, or none: a short line gives back what this call took.
     Calling it again for an order that holds its lines takes nothing more. ttl=None: no expiry."""
-    return services.stock_reserve(order_id=order_id, lines=lines, ttl=ttl)
+    return reservations.stock_reserve(order_id=order_id, lines=lines, ttl=ttl)
 
 
 def stock_hold_extend(*, order_id: UUID, ttl: timedelta | None) -> int:
     """Keep the order's holds for `ttl` more (None: until committed or released), e.g. once the
     order is confirmed and waits for shipment. Returns how many holds (one per SKU) it kept: fewer
     than the order's SKUs means a hold lapsed (expired or released) and must be reserved again."""
-    return services.stock_hold_extend(order_id=order_id, ttl=ttl)
+    return reservations.stock_hold_extend(order_id=order_id, ttl=ttl)
 
 
 def stock_commit(*, order_id: UUID) -> None:
     """At shipment: the order's held units leave the stock for good. Idempotent."""
-    services.stock_commit(order_id=order_id)
+    reservations.stock_commit(order_id=order_id)
 
 
 def stock_release(*, order_id: UUID) -> None:
     """Give the order's held units back. Idempotent; committed units are not given back."""
-    services.stock_release(order_id=order_id)
+    reservations.stock_release(order_id=order_id)

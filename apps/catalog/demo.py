@@ -1,11 +1,16 @@
-"""Realistic demo products, generated deterministically from their index: the same index always
-gives the same product, so seeding is repeatable and idempotent."""
+"""Demo data: realistic products, generated deterministically from their index (the same index
+always gives the same product), and the seeding that writes them, repeatably and idempotently."""
 
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+
+from apps.catalog.cache import catalog_cache_invalidate
+from apps.catalog.models import Category, Product, Stock, StockAdjustment
+from apps.catalog.services.clock import catalog_now
 
 CATEGORIES: dict[str, str] = {
     "books": "Books",
@@ -78,3 +83,54 @@ def demo_product(index: int) -> DemoProduct:
         attributes={"brand": brand, "color": color, "weight_g": rng.randint(20, 5000)},
         units=0 if rng.random() < 0.05 else rng.randint(1, 250),
     )
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    categories: int  # created by this run
+    products: int  # created by this run
+
+
+def _existing_pks(model, pks: list[str], chunk: int = 500) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(pks), chunk):
+        found.update(model.objects.filter(pk__in=pks[start:start + chunk]).values_list("pk", flat=True))
+    return found
+
+
+def catalog_seed(*, products: int) -> SeedReport:
+    """Demo products DEMO-000001..N with categories and stock (audited as adjustments).
+    Idempotent: what exists is kept; bulk inserts only of what is missing (no ignore_conflicts,
+    which MongoDB does not support)."""
+    now = catalog_now()
+    have_categories = set(Category.objects.values_list("pk", flat=True))
+    categories = [Category(slug=slug, name=name) for slug, name in CATEGORIES.items() if slug not in have_categories]
+    Category.objects.bulk_create(categories)
+
+    skus = [demo_sku(index) for index in range(1, products + 1)]
+    have_products, have_stock = _existing_pks(Product, skus), _existing_pks(Stock, skus)
+    new_products, new_stock, new_adjustments = [], [], []
+    for index, sku in enumerate(skus, start=1):
+        if sku in have_products:
+            continue
+        demo = demo_product(index)
+        new_products.append(Product(
+            sku=sku, name=demo.name, description=demo.description, category_id=demo.category, price=demo.price,
+            currency=demo.currency, attributes=demo.attributes, created_at=now, updated_at=now))
+        if sku in have_stock:
+            continue
+        adjustment_id = uuid.uuid4() if demo.units else None
+        new_stock.append(Stock(product_id=sku, stocked=demo.units, on_hand=demo.units, available=demo.units,
+                               last_adjustment_id=adjustment_id, updated_at=now))
+        if adjustment_id:
+            new_adjustments.append(StockAdjustment(
+                id=adjustment_id, product_id=sku, delta=demo.units, reason="Initial demo stock",
+                actor_name="catalog_seed", status=StockAdjustment.Status.APPLIED, stocked_after=demo.units,
+                available_after=demo.units, created_at=now))
+    # Audit rows, then stock, then products: a product never exists without its stock row.
+    StockAdjustment.objects.bulk_create(new_adjustments, batch_size=1000)
+    Stock.objects.bulk_create(new_stock, batch_size=1000)
+    Product.objects.bulk_create(new_products, batch_size=1000)
+    if new_products or categories:
+        catalog_cache_invalidate(skus=[product.sku for product in new_products], lists=True)
+    return SeedReport(categories=len(categories), products=len(new_products))

@@ -24,7 +24,7 @@ class Category(models.Model):
 class Product(models.Model):
     """A sellable item. `version` grows with every change: it is the ETag of the detail."""
 
-    sku = models.CharField(primary_key=True, max_length=64)  # upper case, see services.SKU_PATTERN
+    sku = models.CharField(primary_key=True, max_length=64)  # upper case, see validation.SKU_PATTERN
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True,
@@ -59,7 +59,7 @@ class Product(models.Model):
 class Stock(models.Model):
     """The units of one SKU. Every change is one conditional update of this row, so that
     available + held + committed == stocked and on_hand == available + held hold after each
-    write, on any engine, with no transaction (see services.py).
+    write, on any engine, with no transaction (see the services package).
 
     stocked: every unit ever put in, minus units taken out by adjustments;
     available: can be reserved now; held: reserved for orders not yet shipped;
@@ -74,7 +74,7 @@ class Stock(models.Model):
     held = models.IntegerField(default=0)
     committed = models.IntegerField(default=0)
     version = models.IntegerField(default=1)
-    # The head of this SKU's chain of applied adjustments (see services.stock_adjust).
+    # The head of this SKU's chain of applied adjustments (see services.adjustments.stock_adjust).
     last_adjustment_id = models.UUIDField(null=True, blank=True)
     updated_at = models.DateTimeField()
 
@@ -88,7 +88,7 @@ class Stock(models.Model):
 class StockAdjustment(models.Model):
     """Audit of a staff change to a SKU's stock: who, why, how many. Written before the stock
     changes ("pending"), then marked applied or rejected; the sweeper settles rows whose
-    writer died in between (services.stock_adjustments_settle)."""
+    writer died in between (services.adjustments.stock_adjustments_settle)."""
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -124,11 +124,11 @@ class StockAdjustment(models.Model):
 
 class Reservation(models.Model):
     """Units of one SKU held for one order: one row per (order, SKU), whose id is derived from
-    both (services.reservation_id), so writing it twice is impossible.
+    both (services.reservations.reservation_id), so writing it twice is impossible.
 
     `settling_since` is set while the row's stock counters are being changed (the row is always
     written first); a row whose writer died keeps it, and the sweeper recomputes the SKU's
-    counters from the rows (services.stock_reconcile)."""
+    counters from the rows (services.sweeper.stock_reconcile)."""
 
     class Status(models.TextChoices):
         PENDING = "pending"  # written; its units are being taken

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from apps.catalog.models import Product, StockAdjustment
 from apps.catalog.selectors import product_unit_price
-from apps.catalog.services import SKU_PATTERN
+from apps.catalog.validation import SKU_PATTERN
 from apps.common.money import CURRENCY_PATTERN, InvalidMoney, money
 
 

@@ -26,7 +26,7 @@ def transition_check(current: str, target: str) -> None:
 def stock_effect(current: str, target: str, quantity: int) -> dict:
     """The counter changes (F expressions) of a transition; {} when the stock is untouched.
 
-    pending -> held takes units (conditionally, in services._stock_take); pending -> released
+    pending -> held takes units (conditionally, in services.reservations._stock_take); pending -> released
     or expired takes nothing: a pending row never holds units that the counters must give back
     (the writer that took them gives them back itself, or the sweeper recomputes)."""
     transition_check(current, target)

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from apps.catalog.services import reservations_sweep
+from apps.catalog.services.sweeper import reservations_sweep
 
 
 @shared_task(name="catalog.reservations_sweep")

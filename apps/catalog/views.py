@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from apps.catalog import selectors, services
+from apps.catalog import selectors
 from apps.catalog.cache import product_detail_cached, product_list_cached
 from apps.catalog.errors import ProductNotFound
 from apps.catalog.serializers import (
@@ -16,6 +16,8 @@ from apps.catalog.serializers import (
     StockAdjustmentCreateSerializer,
     StockAdjustmentSerializer,
 )
+from apps.catalog.services.adjustments import stock_adjust
+from apps.catalog.services.products import product_create, product_deactivate, product_update
 from apps.common.http.conditional import if_match_version
 from apps.common.http.idempotency import idempotency_key_parameter, idempotent
 from apps.common.http.openapi import etag_header
@@ -120,7 +122,7 @@ class ProductViewSet(viewsets.GenericViewSet):
         stock adjustments."""
         serializer = ProductCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        product = services.product_create(**serializer.validated_data)
+        product = product_create(**serializer.validated_data)
         return _detail_response(product.sku, status.HTTP_201_CREATED,
                                 {"Location": request.build_absolute_uri(f"{product.sku}/")})
 
@@ -136,7 +138,7 @@ class ProductViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         if PRICE_FIELDS & set(serializer.validated_data):
             permission_require(user=request.user, codename="catalog.change_price")
-        product = services.product_update(sku=sku, changes=serializer.validated_data, expected_version=expected)
+        product = product_update(sku=sku, changes=serializer.validated_data, expected_version=expected)
         return _detail_response(product.sku)
 
     @extend_schema(request=None, parameters=[IF_MATCH_OPTIONAL, ETAG],
@@ -144,7 +146,7 @@ class ProductViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def deactivate(self, request, sku=None):
         """Staff (catalog.change_product): take the product off sale (idempotent); orders no longer accept it."""
-        services.product_deactivate(sku=sku, expected_version=_if_match(request, required=False))
+        product_deactivate(sku=sku, expected_version=_if_match(request, required=False))
         return _detail_response(sku)
 
     @extend_schema(request=StockAdjustmentCreateSerializer, parameters=[IDEMPOTENCY_HEADER],
@@ -156,6 +158,6 @@ class ProductViewSet(viewsets.GenericViewSet):
         selectors.product_get(sku=sku)
         serializer = StockAdjustmentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        adjustment = services.stock_adjust(sku=sku, **serializer.validated_data, actor_id=str(request.user.pk),
+        adjustment = stock_adjust(sku=sku, **serializer.validated_data, actor_id=str(request.user.pk),
                                            actor_name=request.user.get_username())
         return Response(StockAdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)

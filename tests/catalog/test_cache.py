@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from apps.catalog import api as catalog
 from apps.catalog import views
 from apps.catalog.models import Product, Stock
-from apps.catalog.services import reservations_sweep
+from apps.catalog.services.sweeper import reservations_sweep
 from apps.common.observability import degraded
 from tests.catalog.factories import ProductFactory
 

@@ -10,7 +10,7 @@ from django.db import connections
 
 from apps.catalog import api as catalog
 from apps.catalog.models import Reservation, Stock, StockAdjustment
-from apps.catalog.services import stock_adjust
+from apps.catalog.services.adjustments import stock_adjust
 from tests.catalog.factories import ProductFactory
 from tests.catalog.invariants import assert_stock_consistent
 

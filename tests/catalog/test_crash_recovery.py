@@ -11,9 +11,9 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from apps.catalog import api as catalog
-from apps.catalog import services
 from apps.catalog.models import Reservation, StockAdjustment
-from apps.catalog.services import reservations_sweep
+from apps.catalog.services import adjustments, reservations
+from apps.catalog.services.sweeper import reservations_sweep
 from tests.catalog.factories import ProductFactory
 from tests.catalog.invariants import assert_stock_consistent, stock_state
 
@@ -38,7 +38,7 @@ def reserve(order_id, *lines):
 def test_a_crash_after_the_reservation_row_before_the_stock_write_is_settled_by_the_sweeper(monkeypatch):
     ProductFactory(sku="LAMP", units=5)
     order_id = uuid.uuid4()
-    monkeypatch.setattr(services, "_stock_take", crash)
+    monkeypatch.setattr(reservations, "_stock_take", crash)
 
     with pytest.raises(OperationalError):
         reserve(order_id, ("LAMP", 2))
@@ -65,7 +65,7 @@ def test_a_crash_after_the_reservation_row_before_the_stock_write_is_settled_by_
 def test_a_crash_after_the_stock_write_before_the_hold_gives_the_units_back_after_the_sweep(monkeypatch):
     ProductFactory(sku="LAMP", units=5)
     order_id = uuid.uuid4()
-    monkeypatch.setattr(services, "_reservation_hold", crash)
+    monkeypatch.setattr(reservations, "_reservation_hold", crash)
 
     with pytest.raises(OperationalError):
         reserve(order_id, ("LAMP", 2))
@@ -86,8 +86,8 @@ def test_a_crash_on_the_second_line_gives_back_the_first_and_the_sweeper_settles
     ProductFactory(sku="A-LAMP", units=5)
     ProductFactory(sku="B-MUG", units=5)
     order_id = uuid.uuid4()
-    real_take = services._stock_take
-    monkeypatch.setattr(services, "_stock_take",
+    real_take = reservations._stock_take
+    monkeypatch.setattr(reservations, "_stock_take",
                         lambda *, sku, **kw: crash() if sku == "B-MUG" else real_take(sku=sku, **kw))
 
     with pytest.raises(OperationalError):
@@ -107,9 +107,9 @@ def test_a_crash_while_giving_back_a_short_call_never_gives_the_units_back_twice
     ProductFactory(sku="A-LAMP", units=5)
     ProductFactory(sku="B-MUG", units=1)
     order_id = uuid.uuid4()
-    real_events = services._events
+    real_events = reservations._events
     # The call is short of B-MUG; the audit row of A-LAMP's give-back fails, after the units went back.
-    monkeypatch.setattr(services, "_events", lambda rows, source, target, now, note="": (
+    monkeypatch.setattr(reservations, "_events", lambda rows, source, target, now, note="": (
         crash() if note.startswith("other lines short") else real_events(rows, source, target, now, note)))
 
     with pytest.raises(OperationalError):
@@ -127,7 +127,7 @@ def test_a_crash_between_release_and_its_stock_write_is_repaired_by_the_sweeper(
     ProductFactory(sku="LAMP", units=5)
     order_id = uuid.uuid4()
     reserve(order_id, ("LAMP", 2))
-    monkeypatch.setattr(services, "_stock_apply", crash)
+    monkeypatch.setattr(reservations, "stock_apply", crash)
 
     with pytest.raises(OperationalError):
         catalog.stock_release(order_id=order_id)
@@ -150,7 +150,7 @@ def test_a_crash_between_release_and_its_stock_write_is_repaired_by_the_sweeper(
 def test_release_of_a_line_whose_reserving_writer_died_is_repaired_by_the_sweeper(monkeypatch):
     ProductFactory(sku="LAMP", units=5)
     order_id = uuid.uuid4()
-    monkeypatch.setattr(services, "_reservation_hold", crash)
+    monkeypatch.setattr(reservations, "_reservation_hold", crash)
     with pytest.raises(OperationalError):
         reserve(order_id, ("LAMP", 2))
     monkeypatch.undo()
@@ -167,10 +167,10 @@ def test_release_of_a_line_whose_reserving_writer_died_is_repaired_by_the_sweepe
 
 def test_a_crash_before_an_adjustment_reaches_the_stock_voids_its_audit_row(monkeypatch):
     ProductFactory(sku="LAMP", units=5)
-    monkeypatch.setattr(services, "_stock_adjust_apply", crash)
+    monkeypatch.setattr(adjustments, "_stock_adjust_apply", crash)
 
     with pytest.raises(OperationalError):
-        services.stock_adjust(sku="LAMP", delta=7, reason="delivery", actor_name="ops")
+        adjustments.stock_adjust(sku="LAMP", delta=7, reason="delivery", actor_name="ops")
     monkeypatch.undo()
     assert StockAdjustment.objects.get().status == StockAdjustment.Status.PENDING
 
@@ -183,18 +183,18 @@ def test_a_crash_before_an_adjustment_reaches_the_stock_voids_its_audit_row(monk
 
 def test_a_crash_after_an_adjustment_reached_the_stock_marks_its_audit_row_applied(monkeypatch):
     ProductFactory(sku="LAMP", units=5)
-    real_apply = services._stock_adjust_apply
+    real_apply = adjustments._stock_adjust_apply
 
     def apply_then_crash(adjustment, **kwargs):
         real_apply(adjustment, **kwargs)
         crash()
 
-    monkeypatch.setattr(services, "_stock_adjust_apply", apply_then_crash)
+    monkeypatch.setattr(adjustments, "_stock_adjust_apply", apply_then_crash)
     with pytest.raises(OperationalError):
-        services.stock_adjust(sku="LAMP", delta=7, reason="delivery", actor_name="ops")
+        adjustments.stock_adjust(sku="LAMP", delta=7, reason="delivery", actor_name="ops")
     monkeypatch.undo()
     # A later adjustment chains after it, before the sweeper runs.
-    services.stock_adjust(sku="LAMP", delta=-2, reason="damaged", actor_name="ops")
+    adjustments.stock_adjust(sku="LAMP", delta=-2, reason="damaged", actor_name="ops")
 
     reservations_sweep(now=after_grace())
 

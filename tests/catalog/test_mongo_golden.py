@@ -27,7 +27,8 @@ from django_mongodb_backend.base import DatabaseWrapper as MongoDatabaseWrapper
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from apps.catalog import api as catalog
-from apps.catalog.services import reservation_id, reservations_expire
+from apps.catalog.services.reservations import reservation_id
+from apps.catalog.services.sweeper import reservations_expire
 
 ALIAS = "catalog_mongo_golden"
 ORDER = uuid.UUID("0b6c1f3e-58a2-4b7e-9c11-2f7f2b9d6a01")

@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.catalog import api as catalog
-from apps.catalog import services
 from apps.catalog.errors import ReservationMismatch
 from apps.catalog.models import Reservation, ReservationEvent
-from apps.catalog.services import reservations_sweep
+from apps.catalog.services import reservations
+from apps.catalog.services.sweeper import reservations_sweep
 from apps.catalog.tasks import reservations_sweep_task
 from tests.catalog.factories import ProductFactory
 from tests.catalog.invariants import assert_stock_consistent, stock_state
@@ -116,15 +116,16 @@ def test_lines_released_while_being_reserved_make_the_call_short_and_give_back_e
     ProductFactory(sku="LAMP", units=5)
     ProductFactory(sku="MUG", units=5)
     order_id = uuid.uuid4()
-    real_hold = services._reservation_hold
+    real_hold = reservations._reservation_hold
 
     def release_then_hold(claims):
         for claim in claims:
             if claim.row.sku in released:
-                assert services._transition(claim.row, R.PENDING, R.RELEASED, note="released by the order")
+                assert reservations.reservation_transition(claim.row, R.PENDING, R.RELEASED,
+                                                           note="released by the order")
         return real_hold(claims)
 
-    monkeypatch.setattr(services, "_reservation_hold", release_then_hold)
+    monkeypatch.setattr(reservations, "_reservation_hold", release_then_hold)
 
     outcome = catalog.stock_reserve(order_id=order_id, lines=[line("LAMP", 2), line("MUG", 3)])
 

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from apps.catalog import api as catalog
-from apps.catalog import services as catalog_services
 from apps.catalog.models import Reservation
+from apps.catalog.services.sweeper import reservations_expire
 from apps.payments import api as payments
 from tests.orders.conftest import available, held_for, payment_status, place
 
@@ -44,7 +44,7 @@ def authorize_after(monkeypatch, meanwhile):
 def expire_holds(order_id):
     """The reservation's TTL passes and the sweeper gives the units back."""
     Reservation.objects.filter(order_id=order_id).update(expires_at=timezone.now() - timedelta(seconds=1))
-    catalog_services.reservations_expire()
+    reservations_expire()
 
 
 def test_a_placement_reserves_each_line_once(customer_client, stock, reserve_calls):

@@ -1,6 +1,6 @@
 from django.core.management import BaseCommand, CommandError
 
-from apps.catalog.services import catalog_seed
+from apps.catalog.demo import catalog_seed
 
 
 class Command(BaseCommand):
