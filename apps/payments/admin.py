@@ -15,8 +15,8 @@ from apps.common.admin import ReadOnlyModelAdmin
 from apps.common.http.problems import ApplicationError
 from apps.common.money import money_display
 from apps.orders import api as orders
-from apps.payments import services
 from apps.payments.models import Payment, PaymentTransaction, Refund, WebhookEvent
+from apps.payments.services.operations import payment_refund
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -132,7 +132,7 @@ class PaymentAdmin(ReadOnlyModelAdmin):
                 for payment in queryset:
                     try:
                         # The form's token makes a resubmitted form replay, not refund twice.
-                        info = services.payment_refund(payment_id=payment.pk, amount=amount,
+                        info = payment_refund(payment_id=payment.pk, amount=amount,
                                                        idempotency_key=f"admin:{payment.pk}:{token}")
                     except ApplicationError as exc:
                         self.message_user(request, f"{payment.pk}: not refunded: {exc.detail}", messages.ERROR)

@@ -4,21 +4,22 @@ from uuid import UUID
 
 from celery import shared_task
 
-from apps.payments import services
+from apps.payments.services.cancellation import payment_settle_cancelled
+from apps.payments.services.reconciliation import payment_transaction_reconcile, payments_reconcile
 
 
 @shared_task(name="payments.reconcile")
 def payments_reconcile_task() -> int:
     """Periodic (PAYMENTS_BEAT_SCHEDULE): resolve operations left pending by a timeout or a crash."""
-    return services.payments_reconcile()
+    return payments_reconcile()
 
 
 @shared_task(name="payments.reconcile_transaction")
 def payment_transaction_reconcile_task(transaction_id: str) -> str:
-    return services.payment_transaction_reconcile(transaction_id=UUID(transaction_id)).outcome
+    return payment_transaction_reconcile(transaction_id=UUID(transaction_id)).outcome
 
 
 @shared_task(name="payments.settle_cancelled")
 def payment_settle_cancelled_task(payment_id: str) -> None:
     """Void or refund what a cancelled order's payment still holds."""
-    services.payment_settle_cancelled(payment_id=UUID(payment_id))
+    payment_settle_cancelled(payment_id=UUID(payment_id))

@@ -12,7 +12,7 @@ from apps.common.http.pagination import CursorPagination
 from apps.common.http.permissions import HasStaffPermission
 from apps.common.http.problems import NotFound, problem_responses
 from apps.common.http.routing import UUID_LOOKUP_REGEX
-from apps.payments import selectors, services
+from apps.payments import selectors
 from apps.payments.models import Payment
 from apps.payments.providers import UnknownProvider
 from apps.payments.serializers import (
@@ -21,6 +21,8 @@ from apps.payments.serializers import (
     PaymentFilterSerializer,
     PaymentSerializer,
 )
+from apps.payments.services.operations import payment_capture, payment_refund, payment_void
+from apps.payments.services.webhooks import webhook_receive
 from apps.payments.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 IDEMPOTENCY_PARAMETER = idempotency_key_parameter()
@@ -88,7 +90,7 @@ class PaymentViewSet(viewsets.GenericViewSet):
         402; a provider without an answer is 503 with Retry-After (reconciliation learns the outcome)."""
         payment = selectors.payment_get(payment_id=pk)
         amount = self._amount(payment, selectors.payment_capturable(payment=payment))
-        services.payment_capture(payment_id=payment.pk, amount=amount,
+        payment_capture(payment_id=payment.pk, amount=amount,
                                  idempotency_key=self._service_key(payment, "capture"))
         return _detail(payment)
 
@@ -99,7 +101,7 @@ class PaymentViewSet(viewsets.GenericViewSet):
     def void(self, request, pk=None):
         """Staff: release an authorization that was not captured (409 once captured: refund it)."""
         payment = selectors.payment_get(payment_id=pk)
-        services.payment_void(payment_id=payment.pk, idempotency_key=self._service_key(payment, "void"))
+        payment_void(payment_id=payment.pk, idempotency_key=self._service_key(payment, "void"))
         return _detail(payment)
 
     @extend_schema(request=AmountSerializer, parameters=[IDEMPOTENCY_PARAMETER, ETAG],
@@ -111,7 +113,7 @@ class PaymentViewSet(viewsets.GenericViewSet):
         Refunding an order's lines goes through POST /orders/{id}/refund/ instead."""
         payment = selectors.payment_get(payment_id=pk)
         amount = self._amount(payment, selectors.payment_refundable(payment=payment))
-        services.payment_refund(payment_id=payment.pk, amount=amount,
+        payment_refund(payment_id=payment.pk, amount=amount,
                                 idempotency_key=self._service_key(payment, "refund"))
         return _detail(payment)
 
@@ -160,7 +162,7 @@ class WebhookView(APIView):
         tolerance is 400, an unknown provider 404."""
         body = request.body  # the exact bytes that were signed
         try:
-            event, first = services.webhook_receive(
+            event, first = webhook_receive(
                 provider_name=provider, body=body, timestamp=request.headers.get(TIMESTAMP_HEADER),
                 signature=request.headers.get(SIGNATURE_HEADER))
         except UnknownProvider as exc:

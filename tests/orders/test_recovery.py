@@ -10,7 +10,7 @@ from apps.catalog import api as catalog_api
 from apps.orders.models import Order
 from apps.orders.services.recovery import orders_recover_stuck
 from apps.payments import api as payments_api
-from apps.payments.services import payments_reconcile
+from apps.payments.services.reconciliation import payments_reconcile
 from tests.orders.conftest import DECLINED, available, held_for, payment_status, place
 
 pytestmark = pytest.mark.django_db(databases="__all__")

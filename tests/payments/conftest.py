@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.payments import services
+from apps.payments.services.operations import payment_authorize
 from apps.payments.webhooks import webhook_sign
 from tests.payments.fake_processor import FakeProcessor
 
@@ -41,7 +41,7 @@ def processor(settings):
 
 
 def authorize(amount="100.00", currency="EUR", token="tok_approved", key=None, order_id=None):
-    return services.payment_authorize(order_id=order_id or uuid.uuid4(), amount=Decimal(amount), currency=currency,
+    return payment_authorize(order_id=order_id or uuid.uuid4(), amount=Decimal(amount), currency=currency,
                                       token=token, idempotency_key=key or f"auth-{uuid.uuid4()}")
 
 

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from apps.payments import api, services
+from apps.payments import api
 from apps.payments.models import Payment, PaymentTransaction
+from apps.payments.services.reconciliation import payments_reconcile
 from tests.payments.conftest import PROCESSOR_SECRET, authorize
 
 
@@ -75,7 +76,7 @@ def test_a_read_timeout_leaves_the_payment_pending_and_reconciliation_learns_it_
     assert len(processor.authorizations) == 1  # the processor did authorize: only the answer was late
 
     settings.PAYMENTS_RECONCILE_AFTER_SECONDS = 0
-    assert services.payments_reconcile() == 1
+    assert payments_reconcile() == 1
     info = api.payment_for_order(order_id=order_id)
     assert (info.status, info.amount_authorized) == ("authorized", Decimal("100.00"))
     tx = PaymentTransaction.objects.get(idempotency_key="order-3-authorize")
@@ -94,7 +95,7 @@ def test_a_500_answer_is_an_unknown_outcome_not_a_failure(processor, settings):
         authorize(token="tok_500", order_id=order_id)
     assert api.payment_for_order(order_id=order_id).status == "pending"
     settings.PAYMENTS_RECONCILE_AFTER_SECONDS = 0
-    services.payments_reconcile()
+    payments_reconcile()
     assert api.payment_for_order(order_id=order_id).status == "authorized"
 
 
@@ -127,7 +128,7 @@ def test_a_capture_that_times_out_holds_its_amount_until_reconciled(processor, s
     assert api.payment_for_order(order_id=info.order_id).status == "authorized"
 
     settings.PAYMENTS_RECONCILE_AFTER_SECONDS = 0
-    services.payments_reconcile()
+    payments_reconcile()
     after = api.payment_for_order(order_id=info.order_id)
     assert (after.status, after.amount_captured) == ("captured", Decimal("100.00"))
     assert [auth["captured"] for auth in processor.authorizations.values()] == [Decimal("100.00")]

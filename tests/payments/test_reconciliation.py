@@ -6,10 +6,11 @@ import pytest
 from django.conf import settings as django_settings
 
 from apps.common.models import OutboxEvent
-from apps.payments import api, services
+from apps.payments import api
 from apps.payments.breaker import CircuitBreaker
 from apps.payments.models import Payment, PaymentTransaction
 from apps.payments.providers.sandbox import SandboxProvider
+from apps.payments.services.reconciliation import payment_transaction_reconcile, payments_reconcile
 from apps.payments.tasks import payments_reconcile_task
 from config.celery_app import app as celery_app
 from tests.payments.conftest import authorize
@@ -35,7 +36,7 @@ def test_a_timeout_leaves_the_payment_pending_and_a_retry_says_so():
 @pytest.mark.django_db
 def test_reconciliation_applies_what_the_provider_says(settings):
     order_id = _timed_out("tok_timeout")
-    assert services.payments_reconcile() == 0  # too young: an answer could still be on its way
+    assert payments_reconcile() == 0  # too young: an answer could still be on its way
     settings.PAYMENTS_RECONCILE_AFTER_SECONDS = 0
     assert payments_reconcile_task.delay().get() == 1
     info = api.payment_for_order(order_id=order_id)
@@ -48,9 +49,9 @@ def test_reconciliation_applies_what_the_provider_says(settings):
 def test_never_received_is_believed_only_after_the_grace_period(settings):
     order_id = _timed_out("tok_timeout_lost")
     tx = PaymentTransaction.objects.get()
-    assert services.payment_transaction_reconcile(transaction_id=tx.id).outcome == "pending"
+    assert payment_transaction_reconcile(transaction_id=tx.id).outcome == "pending"
     settings.PAYMENTS_RECONCILE_AFTER_SECONDS = 0
-    resolved = services.payment_transaction_reconcile(transaction_id=tx.id)
+    resolved = payment_transaction_reconcile(transaction_id=tx.id)
     assert (resolved.outcome, resolved.decline_code) == ("failed", "not_received")
     assert api.payment_for_order(order_id=order_id).status == "failed"
     assert OutboxEvent.objects.filter(event_type="payments.payment_failed").count() == 1
@@ -62,7 +63,7 @@ def test_reconciliation_waits_while_the_provider_is_down(settings):
     for _ in range(settings.PAYMENTS_BREAKER_FAILURE_THRESHOLD):
         CircuitBreaker("sandbox").record_failure()
     settings.PAYMENTS_RECONCILE_AFTER_SECONDS = 0
-    assert services.payments_reconcile() == 0
+    assert payments_reconcile() == 0
     assert api.payment_for_order(order_id=order_id).status == "pending"
 
 
@@ -75,7 +76,7 @@ def test_a_payment_cancelled_while_unknown_is_voided_once_reconciliation_learns_
     assert (payment.status, payment.cancel_requested) == ("pending", True)
 
     settings.PAYMENTS_RECONCILE_AFTER_SECONDS = 0
-    services.payments_reconcile()
+    payments_reconcile()
     assert api.payment_for_order(order_id=order_id).status == "voided"
     assert [e.event_type for e in OutboxEvent.objects.order_by("occurred_at")] == [
         "payments.payment_authorized", "payments.payment_voided"]
@@ -88,7 +89,7 @@ def test_a_payment_cancelled_while_unknown_that_never_reached_the_provider_just_
     order_id = _timed_out("tok_timeout_lost")
     api.payment_cancel_for_order(order_id=order_id)
     settings.PAYMENTS_RECONCILE_AFTER_SECONDS = 0
-    services.payments_reconcile()
+    payments_reconcile()
     assert api.payment_for_order(order_id=order_id).status == "failed"
     assert not PaymentTransaction.objects.filter(operation="void").exists()
 
@@ -103,7 +104,7 @@ def test_a_cancellation_the_provider_could_not_take_is_finished_by_the_sweep(set
     assert api.payment_for_order(order_id=order_id).status == "authorized"
 
     settings.PAYMENTS_BREAKER_RESET_SECONDS = 0  # the provider is back
-    services.payments_reconcile()
+    payments_reconcile()
     assert api.payment_for_order(order_id=order_id).status == "voided"
 
 
