@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-MODULES = ("catalog", "orders", "payments", "notifications", "reporting")
+MODULES = ("accounts", "catalog", "orders", "payments", "notifications", "reporting")
 
 urlpatterns = [
     *DefaultRouter().urls,  # the API root

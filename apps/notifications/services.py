@@ -30,7 +30,7 @@ from apps.notifications.outcomes import AttemptKind, AttemptOutcome, DeliveryFai
 from apps.notifications.rendering import email_render, sms_render, template_context, webhook_render
 from apps.notifications.signing import secret_generate
 from apps.notifications.ssrf import UnsafeDestination, url_check
-from apps.notifications.subscriptions import recipients, rules_for
+from apps.notifications.subscriptions import event_type_private, recipients, rules_for
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def event_notify(event: ReceivedEvent) -> None:
                                      recipient=recipient, template=f"{rule.channel}/{event.type}",
                                      payload=payload, traceparent=event.traceparent)
     endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True)
-                 if endpoint.subscribes_to(event.type)]
+                 if endpoint.subscribes_to(event.type) and not event_type_private(event.type)]
     if endpoints:
         payload = webhook_render(event_type=event.type, occurred_at=occurred_at, data=event.data)
         for endpoint in endpoints:
@@ -345,6 +345,8 @@ def webhook_event_types_validate(event_types: list[str]) -> list[str]:
     for event_type in cleaned:
         if event_type == "*":
             continue
+        if event_type_private(event_type):
+            raise WebhookEventTypeNotRouted(f"{event_type!r} carries a secret for one person: no webhook gets it.")
         if not any(topic_matches(pattern, event_type) for pattern in settings.NOTIFICATIONS_EVENT_BINDINGS):
             raise WebhookEventTypeNotRouted(
                 f"{event_type!r} is not routed to notifications (bindings: {settings.NOTIFICATIONS_EVENT_BINDINGS}).")

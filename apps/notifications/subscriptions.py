@@ -8,6 +8,7 @@ import enum
 
 from django.conf import settings
 
+from apps.common.messaging.consumers import topic_matches
 from apps.notifications.models import Channel
 from apps.notifications.sms import phone_normalize
 
@@ -31,7 +32,17 @@ RULES: tuple[Rule, ...] = (
     Rule("orders.order_cancelled", Channel.EMAIL, Audience.CUSTOMER),
     Rule("orders.order_refunded", Channel.EMAIL, Audience.CUSTOMER),
     Rule("payments.payment_failed", Channel.EMAIL, Audience.STAFF),
+    # Customer accounts: each email carries a link for its recipient alone (see event_type_private).
+    Rule("accounts.email_verification_requested", Channel.EMAIL, Audience.CUSTOMER),
+    Rule("accounts.password_reset_requested", Channel.EMAIL, Audience.CUSTOMER),
+    Rule("accounts.duplicate_signup_attempted", Channel.EMAIL, Audience.CUSTOMER),
 )
+
+
+def event_type_private(event_type: str) -> bool:
+    """Whether the event carries a secret for one person (NOTIFICATIONS_PRIVATE_EVENT_TYPES): it is
+    emailed by its rules and never sent to, nor subscribable by, a webhook endpoint."""
+    return any(topic_matches(pattern, event_type) for pattern in settings.NOTIFICATIONS_PRIVATE_EVENT_TYPES)
 
 
 def rules_for(event_type: str) -> list[Rule]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
+from apps.orders.customers import customer_orders_anonymise, guest_orders_attach
 from apps.orders.models import Order
 
-__all__ = ["order_id_by_number", "order_numbers"]
+__all__ = ["customer_orders_anonymise", "guest_orders_attach", "order_id_by_number", "order_numbers"]
 
 
 def order_numbers(*, order_ids: Iterable[UUID]) -> dict[UUID, str]:

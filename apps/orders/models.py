@@ -26,7 +26,10 @@ class Order(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(max_length=20, unique=True)
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # None for a guest order (placed with an email, no account); it joins the account that
+    # verifies that email (apps.orders.customers.guest_orders_attach).
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders",
+                                 null=True, blank=True)
     idempotency_key = models.CharField(max_length=255)
     email = models.EmailField()
     phone = models.CharField(max_length=32, blank=True, default="")

@@ -22,9 +22,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "knox",  # customer Bearer tokens, stored hashed (apps.accounts)
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
     "apps.common",
+    "apps.accounts",
     "apps.catalog",
     "apps.orders",
     "apps.payments",
@@ -123,7 +125,10 @@ STORAGES = {
 # --- API ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first so that an anonymous API call gets 401 with WWW-Authenticate, not 403.
+        # A token first so that an anonymous API call gets 401 with WWW-Authenticate, not 403.
+        # Customers: "Authorization: Bearer <token>" (django-rest-knox, stored as a SHA-512 digest).
+        "knox.auth.TokenAuthentication",
+        # Staff and integrations: "Authorization: Token <key>" (DRF authtoken, made in the admin).
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -288,6 +293,7 @@ BACKPRESSURE_CHECK_INTERVAL_SECONDS = env.float("BACKPRESSURE_CHECK_INTERVAL_SEC
 BACKPRESSURE_RETRY_AFTER_SECONDS = env.int("BACKPRESSURE_RETRY_AFTER_SECONDS", default=5)
 
 # --- Per-module settings (config/settings/components/<app>.py) ---
+from config.settings.components.accounts import *  # noqa: E402, F403
 from config.settings.components.catalog import *  # noqa: E402, F403
 from config.settings.components.notifications import *  # noqa: E402, F403
 from config.settings.components.orders import *  # noqa: E402, F403

@@ -4,7 +4,12 @@ from config.env import env
 
 # The event types the notifications consumer binds its queue to (AMQP topic patterns).
 # A webhook endpoint can only subscribe to types these patterns cover.
-NOTIFICATIONS_EVENT_BINDINGS = env.list("NOTIFICATIONS_EVENT_BINDINGS", default=["orders.#", "payments.#"])
+NOTIFICATIONS_EVENT_BINDINGS = env.list("NOTIFICATIONS_EVENT_BINDINGS", default=["orders.#", "payments.#",
+                                                                                  "accounts.#"])
+# Event types that carry a secret for one person (a verification or reset link): they are emailed
+# to that person only, never handed to a webhook endpoint, whatever it subscribes to. Not from the
+# environment: no deployment should be able to open them up.
+NOTIFICATIONS_PRIVATE_EVENT_TYPES = ("accounts.#",)
 NOTIFICATIONS_SHOP_NAME = env("NOTIFICATIONS_SHOP_NAME", default="Commerce")
 # Sender of notification email ("" -> DEFAULT_FROM_EMAIL); staff who get operational email.
 NOTIFICATIONS_FROM_EMAIL = env("NOTIFICATIONS_FROM_EMAIL", default="")

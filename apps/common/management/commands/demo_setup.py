@@ -14,8 +14,8 @@ def role_username(role: str) -> str:
 
 
 class Command(BaseCommand):
-    help = ("Load demo data and make sure a staff user (superuser) and one staff user per role exist; "
-            "print their credentials.")
+    help = ("Load demo data and make sure a staff user (superuser), one staff user per role and a demo "
+            "customer exist; print their credentials (and a token for the customer).")
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
@@ -36,6 +36,8 @@ class Command(BaseCommand):
             _write_private(credentials, f"{username} {password}\n")
         name, password = credentials.read_text().split()
         self.stdout.write(self.style.SUCCESS(f"Staff user: {name}  password: {password}"))
+        if "accounts_demo" in get_commands():  # a demo customer with a token (before the roles: they end the output)
+            call_command("accounts_demo", stdout=self.stdout)
         self._role_users()
 
     def _role_users(self):
