@@ -8,7 +8,7 @@ class ReportingConfig(AppConfig):
 
     def ready(self):
         from apps.common.messaging.consumers import consumer_register
-        from apps.reporting.services import CONSUMER
+        from apps.reporting.services.consumer import CONSUMER
 
         # The queue "reporting.events" gets orders.# and payments.#; event_project applies each
         # event through the reporting inbox on the reporting alias.

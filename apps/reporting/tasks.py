@@ -3,7 +3,7 @@ import datetime as dt
 from celery import shared_task
 from django.conf import settings
 
-from apps.reporting.services import reporting_inbox_purge
+from apps.reporting.services.consumer import reporting_inbox_purge
 
 
 @shared_task(name="reporting.inbox_purge", ignore_result=True)

@@ -32,7 +32,7 @@ from apps.common.money import currency_exponent
 from apps.orders.services.placement import order_place
 from apps.orders.types import LineRequest
 from apps.payments import api as payments_api
-from apps.reporting.services import reporting_event_apply
+from apps.reporting.services.consumer import reporting_event_apply
 from tests.catalog.factories import CategoryFactory, ProductFactory
 from tests.notifications.factories import DeliveryFactory, WebhookEndpointFactory
 from tests.reporting.factories import T0, OrderStory

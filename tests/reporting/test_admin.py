@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from apps.reporting.models import DailySales, OrderReport
-from apps.reporting.services import reporting_event_apply
+from apps.reporting.services.consumer import reporting_event_apply
 from tests.reporting.factories import T0, OrderStory, PaymentStory
 
 pytestmark = pytest.mark.django_db(databases=["default", "reporting"])

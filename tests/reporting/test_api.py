@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.reporting.services import reporting_event_apply
+from apps.reporting.services.consumer import reporting_event_apply
 from tests.reporting.factories import T0, DailySalesFactory, OrderStory
 
 pytestmark = pytest.mark.django_db(databases=["default", "reporting"])

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apps.reporting.models import DailySales, OrderReport
-from apps.reporting.services import reporting_event_apply
+from apps.reporting.services.consumer import reporting_event_apply
 from tests.reporting.conftest import projection_snapshot
 from tests.reporting.factories import T0, OrderStory
 

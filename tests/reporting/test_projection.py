@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.common.messaging.consumers import InvalidEvent
 from apps.reporting import tasks as reporting_tasks
 from apps.reporting.models import DailySales, InboxEvent, OrderRefund, OrderReport, PaymentReport
-from apps.reporting.services import reporting_event_apply
+from apps.reporting.services.consumer import reporting_event_apply
 from tests.reporting.factories import T0, OrderStory, PaymentStory
 
 pytestmark = pytest.mark.django_db(databases=["default", "reporting"])

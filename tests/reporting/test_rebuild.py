@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from apps.common.models import OutboxEvent
 from apps.reporting.models import DailySales, OrderReport
-from apps.reporting.services import reporting_event_apply
+from apps.reporting.services.consumer import reporting_event_apply
 from tests.reporting.conftest import projection_snapshot
 from tests.reporting.factories import T0, OrderStory, PaymentStory
 

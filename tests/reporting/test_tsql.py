@@ -298,7 +298,7 @@ def test_a_live_sql_server_connection_compiles_the_same_tsql(name):
 @pytest.mark.mssql
 @pytest.mark.django_db(databases=["default", "reporting"])
 def test_the_report_queries_run_on_sql_server():
-    from apps.reporting.services import reporting_event_apply
+    from apps.reporting.services.consumer import reporting_event_apply
     from tests.reporting.factories import T0, OrderStory
 
     story = OrderStory.new()

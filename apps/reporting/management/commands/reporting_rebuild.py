@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from apps.reporting.services import reporting_rebuild
+from apps.reporting.services.rebuild import reporting_rebuild
 
 
 class Command(BaseCommand):

@@ -1,77 +1,19 @@
-"""Reporting writes: project order and payment events; rebuild the projections from the archive.
-
-Reporting is a consumer of the event backbone (apps.common.messaging.consumers): its queue
-"reporting.events" is bound to orders.# and payments.#, and `event_project` runs for each event
-inside the inbox transaction on the reporting alias, so a redelivered event is skipped and a
-crash leaves both the inbox row and the projection change, or neither. The projections are
-order-independent (see apps.reporting.models), so events may arrive in any order."""
+"""The projections: how each order and payment event changes the read model. Every change is
+order-independent (earliest and latest times, refunds keyed by event id, cumulative amounts
+that only grow, statuses derived by precedence), so events may arrive in any order."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from uuid import UUID
 
-from django.db import transaction
-from django.db.models import Q
-
-from apps.common.messaging.consumers import EventConsumer, InvalidEvent, ReceivedEvent, event_apply
-from apps.common.messaging.inbox import inbox_purge
-from apps.common.models import OutboxEvent
+from apps.common.messaging.consumers import InvalidEvent, ReceivedEvent
 from apps.common.money import InvalidMoney, money
 from apps.reporting import selectors
-from apps.reporting.models import DailySales, InboxEvent, OrderRefund, OrderReport, PaymentReport
+from apps.reporting.models import DailySales, OrderRefund, OrderReport, PaymentReport
 
-logger = logging.getLogger(__name__)
-
-DB = "reporting"
-
-
-@dataclasses.dataclass(frozen=True)
-class RebuildResult:
-    replayed: int  # events read from the archive
-    applied: int  # of which changed the projections (the others had been applied meanwhile)
-    invalid: int  # of which break their contract: skipped, as the live consumer dead-letters them
-
-
-# ---------------------------------------------------------------- entry points
-
-def reporting_event_apply(envelope: dict) -> bool:
-    """Apply one event envelope as the reporting consumer does for a delivered message: schema
-    check, inbox, projection. True if applied now; False if applied before or not an event type
-    reporting reads. Raises apps.common.messaging.consumers.InvalidEvent when it breaks its contract."""
-    event_type = envelope.get("type") if isinstance(envelope, dict) else None
-    if event_type is not None and not CONSUMER.wants(str(event_type)):
-        return False
-    return event_apply(consumer=CONSUMER, envelope=envelope)
-
-
-def event_project(event: ReceivedEvent) -> None:
-    """The consumer's handler: change the projections for one event. Runs inside the inbox
-    transaction on the reporting alias (apps.common.messaging.inbox.inbox_apply)."""
-    handler = _HANDLERS.get((event.type, event.version))
-    if handler is None:
-        logger.debug("reporting has nothing to project for %s v%s", event.type, event.version)
-        return
-    # Facts are compared by time: make it aware (a producer bug must not crash the consumer) and UTC,
-    # whose date is the report day.
-    at = event.occurred_at if event.occurred_at.tzinfo is not None else event.occurred_at.replace(tzinfo=dt.UTC)
-    handler(dataclasses.replace(event, occurred_at=at.astimezone(dt.UTC)))
-
-
-CONSUMER = EventConsumer(
-    name="reporting",
-    bindings=("orders.#", "payments.#"),  # the queue's bindings on the domain-events exchange
-    handler=event_project,
-    inbox=InboxEvent,
-    using=DB,
-)
-
-
-# ---------------------------------------------------------------- orders
 
 def _earliest(current: dt.datetime | None, candidate: dt.datetime) -> dt.datetime:
     return candidate if current is None or candidate < current else current
@@ -244,7 +186,7 @@ def _payment_apply(event: ReceivedEvent) -> None:
     report.save()
 
 
-_HANDLERS: dict[tuple[str, int], Callable[[ReceivedEvent], None]] = {
+PROJECTIONS: dict[tuple[str, int], Callable[[ReceivedEvent], None]] = {
     ("orders.order_placed", 1): lambda event: _order_apply(event, _placed),
     ("orders.order_paid", 1): lambda event: _order_apply(event, _paid),
     ("orders.order_shipped", 1): lambda event: _order_apply(event, _shipped),
@@ -252,54 +194,3 @@ _HANDLERS: dict[tuple[str, int], Callable[[ReceivedEvent], None]] = {
     ("orders.order_refunded", 1): lambda event: _order_apply(event, _refunded),
     **{(event_type, 1): _payment_apply for event_type in _PAYMENT_TYPE_STATUS},
 }
-
-
-# ---------------------------------------------------------------- housekeeping
-
-def reporting_inbox_purge(*, older_than: dt.timedelta) -> int:
-    """Forget inbox rows older than any redelivery can arrive. Safe even if one does: every
-    projection change is idempotent on its own (earliest/latest times, refunds keyed by event id,
-    cumulative payment amounts); the inbox spares the work and records what was applied."""
-    return inbox_purge(model=InboxEvent, using=DB, older_than=older_than)
-
-
-# ---------------------------------------------------------------- rebuild
-
-def reporting_rebuild(*, batch_size: int = 500) -> RebuildResult:
-    """Empty the projections and the inbox, then replay the event archive through
-    reporting_event_apply, oldest first.
-
-    The archive is every outbox row of an order or payment event, published or still pending:
-    a pending row is a committed fact that the relay has not sent yet, so the rebuilt projection
-    includes it, and the inbox entry written here makes the consumer skip it when it arrives.
-    Safe while the consumer runs: whatever it applies meanwhile converges with the replay.
-    Events purged from the outbox by its retention (OUTBOX_RETENTION_DAYS) are gone for good."""
-    with transaction.atomic(using=DB):
-        for model in (InboxEvent, OrderRefund, OrderReport, PaymentReport, DailySales):
-            model.objects.all().delete()
-    replayed = applied = invalid = 0
-    for envelope in _archive(batch_size=batch_size):
-        replayed += 1
-        try:
-            applied += reporting_event_apply(envelope)
-        except InvalidEvent as exc:
-            invalid += 1
-            logger.error("reporting_rebuild skips %s %s: %s", envelope["type"], envelope["id"], exc)
-    return RebuildResult(replayed=replayed, applied=applied, invalid=invalid)
-
-
-def _archive(*, batch_size: int) -> Iterator[dict]:
-    types = Q()
-    for pattern in CONSUMER.bindings:  # "orders.#" -> event_type LIKE 'orders.%'
-        types |= Q(event_type__startswith=pattern.removesuffix("#"))
-    rows = OutboxEvent.objects.using("default").filter(types).order_by("occurred_at", "id")
-    last = None
-    while True:
-        after = Q() if last is None else Q(occurred_at__gt=last.occurred_at) | Q(occurred_at=last.occurred_at,
-                                                                                 id__gt=last.id)
-        batch = list(rows.filter(after)[:batch_size])
-        for row in batch:
-            yield row.envelope()
-        if len(batch) < batch_size:
-            return
-        last = batch[-1]
