@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-MODULES = ("accounts", "catalog", "orders", "payments", "notifications", "reporting")
+MODULES = ("accounts", "catalog", "orders", "payments", "notifications", "reporting", "checkout")
 
 urlpatterns = [
     *DefaultRouter().urls,  # the API root

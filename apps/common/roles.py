@@ -13,6 +13,11 @@ from django.db import DEFAULT_DB_ALIAS, router, transaction
 
 _ORDERS_VIEW = ("orders.view_order", "orders.view_orderline", "orders.view_orderevent")
 _PAYMENTS_VIEW = ("payments.view_payment", "payments.view_paymenttransaction", "payments.view_refund")
+_CARTS_VIEW = ("checkout.view_cart", "checkout.view_cartline")
+_SHIPPING_VIEW = ("checkout.view_shippingzone", "checkout.view_shippingmethod", "checkout.view_shippingrate")
+_SHIPPING_MANAGE = ("checkout.add_shippingzone", "checkout.change_shippingzone", "checkout.delete_shippingzone",
+                    "checkout.add_shippingmethod", "checkout.change_shippingmethod", "checkout.delete_shippingmethod",
+                    "checkout.add_shippingrate", "checkout.change_shippingrate", "checkout.delete_shippingrate")
 _DELIVERIES_VIEW = ("notifications.view_delivery", "notifications.view_deaddelivery",
                     "notifications.view_deliveryattempt", "notifications.view_deliverytransition")
 
@@ -22,10 +27,12 @@ ROLES: dict[str, tuple[str, ...]] = {
         "catalog.adjust_stock", "catalog.view_stock", "catalog.view_stockadjustment",
         "catalog.view_reservation", "catalog.view_reservationevent",
         "catalog.view_category", "catalog.add_category", "catalog.change_category", "catalog.delete_category",
+        *_SHIPPING_VIEW, *_SHIPPING_MANAGE, *_CARTS_VIEW,
     ),
     "Order handler": (
         *_ORDERS_VIEW, *_PAYMENTS_VIEW,
         "orders.ship_order", "orders.cancel_order", "orders.add_note",
+        *_SHIPPING_VIEW,
     ),
     "Finance": (
         *_ORDERS_VIEW, *_PAYMENTS_VIEW, "payments.view_webhookevent",
@@ -34,7 +41,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "reporting.view_orderrefund", "reporting.view_paymentreport",
     ),
     "Support": (
-        *_ORDERS_VIEW, "orders.add_note",
+        *_ORDERS_VIEW, "orders.add_note", *_CARTS_VIEW,
         *_DELIVERIES_VIEW, "notifications.replay_delivery",
         "common.view_rejectedevent", "common.replay_rejectedevent",
     ),

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "apps.payments",
     "apps.notifications",
     "apps.reporting",
+    "apps.checkout",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,7 @@ SPECTACULAR_SETTINGS = {
         "StockAdjustmentStatusEnum": "apps.catalog.models.StockAdjustment.Status",
         "ReservationStatusEnum": "apps.catalog.models.Reservation.Status",
         "PaymentReportStatusEnum": "apps.reporting.models.PaymentReport.Status",
+        "CartStatusEnum": "apps.checkout.models.Cart.Status",
     },
 }
 
@@ -295,6 +297,7 @@ BACKPRESSURE_RETRY_AFTER_SECONDS = env.int("BACKPRESSURE_RETRY_AFTER_SECONDS", d
 # --- Per-module settings (config/settings/components/<app>.py) ---
 from config.settings.components.accounts import *  # noqa: E402, F403
 from config.settings.components.catalog import *  # noqa: E402, F403
+from config.settings.components.checkout import *  # noqa: E402, F403
 from config.settings.components.notifications import *  # noqa: E402, F403
 from config.settings.components.orders import *  # noqa: E402, F403
 from config.settings.components.payments import *  # noqa: E402, F403
@@ -305,6 +308,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay-sweep": {"task": "common.outbox_relay", "schedule": OUTBOX_RELAY_SWEEP_SECONDS},
     "outbox-archive-purge": {"task": "common.outbox_purge", "schedule": 3600.0},
     **CATALOG_BEAT_SCHEDULE,  # noqa: F405
+    **CHECKOUT_BEAT_SCHEDULE,  # noqa: F405
     **PAYMENTS_BEAT_SCHEDULE,  # noqa: F405
     **ORDERS_BEAT_SCHEDULE,  # noqa: F405
     **NOTIFICATIONS_BEAT_SCHEDULE,  # noqa: F405

@@ -1,0 +1,43 @@
+"""Checkout's typed application errors; each code is part of the API contract."""
+
+from apps.common.http.problems import ApplicationError, NotFound
+
+
+class CartNotFound(NotFound):
+    """No such cart for this caller: unknown, expired, another customer's, or a wrong cart token."""
+
+
+class CartLineNotFound(NotFound):
+    pass
+
+
+class CartClosed(ApplicationError):
+    code, status, title = "cart_closed", 409, "The cart is closed and can no longer change."
+
+
+class CartProductUnavailable(ApplicationError):
+    code, status, title = "cart_product_unavailable", 422, "The product is unknown or not for sale."
+
+
+class CartCurrencyMismatch(ApplicationError):
+    code, status, title = "cart_currency_mismatch", 422, "The product is not sold in the cart's currency."
+
+
+class CartInsufficientStock(ApplicationError):
+    code, status, title = "cart_insufficient_stock", 409, "Not enough units of the product are available."
+
+
+class CartLineLimit(ApplicationError):
+    code, status, title = "cart_line_limit", 422, "The cart or line would exceed its limit."
+
+
+class ShippingAddressRequired(ApplicationError):
+    code, status, title = "shipping_address_required", 422, "Set a shipping address before a shipping method."
+
+
+class ShippingMethodUnavailable(ApplicationError):
+    code, status, title = "shipping_method_unavailable", 422, "The shipping method does not serve this cart."
+
+
+class AddressNotFound(NotFound):
+    """An address-book id that is not one of the caller's addresses."""
