@@ -53,8 +53,9 @@ def anonymous():
 
 @pytest.fixture
 def sign_up(call, anonymous):
-    def make(email: str = "ada@example.com", password: str = PASSWORD, **extra):
-        return call(anonymous, "post", "/api/v1/auth/signup/", {"email": email, "password": password, **extra})
+    def make(email: str = "ada@example.com", password: str = PASSWORD, remote_addr: str = "127.0.0.1", **fields):
+        return call(anonymous, "post", "/api/v1/auth/signup/", {"email": email, "password": password, **fields},
+                    REMOTE_ADDR=remote_addr)
 
     return make
 
