@@ -14,7 +14,7 @@ from django.utils import timezone
 from apps.catalog import api as catalog
 from apps.checkout import pricing
 from apps.checkout.addresses import address_country
-from apps.checkout.errors import CartNotFound
+from apps.checkout.errors import CartLineNotFound, CartNotFound
 from apps.checkout.models import Cart, CartLine, ShippingMethod
 from apps.checkout.tokens import cart_token_matches
 
@@ -75,8 +75,7 @@ def catalog_items(*, skus: Sequence[str]) -> dict[str, pricing.CatalogItem]:
     }
 
 
-def cart_lines_priced(*, cart: Cart) -> tuple[pricing.PricedLine, ...]:
-    lines = list(CartLine.objects.filter(cart=cart))
+def _lines_priced(cart: Cart, lines: Sequence[CartLine]) -> tuple[pricing.PricedLine, ...]:
     items = catalog_items(skus=[line.sku for line in lines])
     return tuple(
         pricing.line_price(line=pricing.LineInput(sku=line.sku, quantity=line.quantity,
@@ -84,6 +83,17 @@ def cart_lines_priced(*, cart: Cart) -> tuple[pricing.PricedLine, ...]:
                            currency=cart.currency, item=items.get(line.sku))
         for line in lines
     )
+
+
+def cart_lines_priced(*, cart: Cart) -> tuple[pricing.PricedLine, ...]:
+    return _lines_priced(cart, list(CartLine.objects.filter(cart=cart)))
+
+
+def cart_line_priced(*, cart: Cart, sku: str) -> pricing.PricedLine:
+    line = CartLine.objects.filter(cart=cart, sku=sku).first()
+    if line is None:
+        raise CartLineNotFound(f"The cart has no line for {sku}.")
+    return _lines_priced(cart, [line])[0]
 
 
 def shipping_terms(*, country: str | None, currency: str) -> list[pricing.ShippingTerms]:

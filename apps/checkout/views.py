@@ -10,6 +10,7 @@ from apps.checkout.serializers import (
     SKU_REGEX,
     CartCreatedSerializer,
     CartCreateSerializer,
+    CartLineSerializer,
     CartSerializer,
     CartUpdateSerializer,
     LineAddSerializer,
@@ -131,21 +132,27 @@ class CartViewSet(viewsets.GenericViewSet):
                                    **serializer.validated_data)
         return _cart_response(cart)
 
+    @extend_schema(methods=["GET"], parameters=[CART_TOKEN, ETAG], responses={200: CartLineSerializer, **ERRORS},
+                   description="One line of the cart, priced now, with the cart's ETag (404 if the cart has no "
+                               "line for the SKU).")
     @extend_schema(methods=["PUT"], request=LineQuantitySerializer, parameters=[CART_TOKEN, IF_MATCH, ETAG],
-                   responses={200: CartSerializer, **ERRORS})
+                   responses={200: CartSerializer, **ERRORS},
+                   description="Set the line's quantity, making the line if the cart has none for the SKU, at the "
+                               "catalog's current price; the same checks as adding. Answers the whole cart.")
     @extend_schema(methods=["DELETE"], request=None, parameters=[CART_TOKEN, IF_MATCH, ETAG],
-                   responses={200: CartSerializer, **ERRORS})
-    @action(detail=True, methods=["put", "delete"], url_path=LINE_PATH)
+                   responses={200: CartSerializer, **ERRORS},
+                   description="Remove the line (404 if the cart has none for the SKU). Answers the whole cart.")
+    @action(detail=True, methods=["get", "put", "delete"], url_path=LINE_PATH)
     def line(self, request, pk=None, sku=None):
-        """PUT: set the line's quantity (making the line if the cart has none for the SKU), at the
-        catalog's current price; the same checks as adding. DELETE: remove the line (404 if none)."""
-        cart = self._cart(pk)
+        cart, sku = self._cart(pk), sku.upper()
+        if request.method == "GET":
+            priced = selectors.cart_line_priced(cart=cart, sku=sku)
+            return Response(CartLineSerializer(priced).data, headers={"ETag": f'"{cart.version}"', **NO_STORE})
         expected = _expected_version(request)
         if request.method == "DELETE":
-            cart = carts.cart_line_remove(cart_id=cart.pk, expected_version=expected, sku=sku.upper())
-            return _cart_response(cart)
+            return _cart_response(carts.cart_line_remove(cart_id=cart.pk, expected_version=expected, sku=sku))
         serializer = LineQuantitySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        cart = carts.cart_line_set(cart_id=cart.pk, expected_version=expected, sku=sku.upper(),
+        cart = carts.cart_line_set(cart_id=cart.pk, expected_version=expected, sku=sku,
                                    quantity=serializer.validated_data["quantity"])
         return _cart_response(cart)

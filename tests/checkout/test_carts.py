@@ -109,6 +109,17 @@ def test_setting_a_quantity_makes_the_line_and_removing_a_missing_line_is_not_fo
     assert too_many.status_code == 409 and too_many.json()["available"] == 10
 
 
+def test_one_line_reads_priced_with_the_cart_etag(api_client, product):
+    product("LAMP", price="19.99")
+    cart = cart_create(api_client)
+    cart.add("LAMP", 2)
+    response = api_client.get(cart_url(cart.id, "lines/lamp/"), **token_header(cart.token))
+    assert response.status_code == 200 and response.headers["ETag"] == cart.etag
+    assert (response.json()["quantity"], response.json()["line_total"]) == (2, "39.98")
+    assert api_client.get(cart_url(cart.id, "lines/MUG/"), **token_header(cart.token)).status_code == 404
+    assert api_client.get(cart_url(cart.id, "lines/LAMP/")).status_code == 404  # no token
+
+
 def test_totals_are_computed_by_the_server_from_the_catalog(api_client, product):
     product("LAMP", price="19.99")
     product("MUG", price="7.50")
