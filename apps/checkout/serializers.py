@@ -152,6 +152,8 @@ class CartSerializer(serializers.Serializer):
     discount = MoneyField(source="totals.discount")
     tax = MoneyField(source="totals.tax")
     total = MoneyField(source="totals.total")
+    weight = serializers.DecimalField(source="totals.weight", max_digits=12, decimal_places=3,
+                                      help_text="Kilograms of the lines that count (weight-banded shipping uses it).")
     warnings = CartWarningSerializer(many=True)
     expires_at = serializers.DateTimeField(source="cart.expires_at")
     created_at = serializers.DateTimeField(source="cart.created_at")

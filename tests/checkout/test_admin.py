@@ -99,3 +99,11 @@ def test_the_demo_shipping_is_made_once(db):
     assert shipping_demo_setup() == 0
     assert ShippingZone.objects.get(name="United States").countries == ["US"]
     assert set(ShippingMethod.objects.values_list("kind", flat=True)) == {"flat", "subtotal", "weight"}
+
+
+def test_searching_carts_by_anything_but_an_id_finds_nothing_and_fails_nothing(django_user_model, api_client):
+    cart = cart_create(api_client)
+    client = staff_client(django_user_model, "Support")
+    assert client.get(CARTS, {"q": "not-a-uuid"}).status_code == 200
+    found = client.get(CARTS, {"q": cart.id})
+    assert [str(row.pk) for row in found.context["cl"].result_list] == [cart.id]

@@ -66,11 +66,14 @@ def test_a_customer_without_a_cart_in_that_currency_adopts_the_guest_cart(guest_
     assert customer_client.post("/api/v1/carts/", {"currency": "EUR"}, format="json").json()["id"] == guest_cart.id
 
 
-def test_the_guest_address_fills_a_customer_cart_that_has_none(guest_cart, customer, customer_client):
+def test_the_guest_address_and_method_fill_a_customer_cart_that_has_none(guest_cart, customer, customer_client,
+                                                                         shipping):
     mine = cart_create(customer_client)
-    guest_cart.patch({"shipping_address": BERLIN})
+    guest_cart.patch({"shipping_address": BERLIN, "shipping_method_id": shipping["flat"].pk})
     checkout.carts_merge_on_sign_in(user_id=customer.pk, cart_id=guest_cart.id, cart_token=guest_cart.token)
-    assert mine.body()["shipping_address"]["city"] == "Berlin"
+    body = mine.body()
+    assert body["shipping_address"]["city"] == "Berlin" and body["shipping_method"]["name"] == "Standard"
+    assert body["billing_address"] is None
 
 
 @pytest.mark.parametrize("wrong", ["token", "cart", "not-a-uuid"])

@@ -61,6 +61,7 @@ def test_weight_bands_price_by_the_total_weight_and_an_overweight_cart_is_not_of
     cart = cart_create(api_client)
     cart.patch({"shipping_address": BERLIN})
     cart.add("ANVIL", 1)
+    assert cart.body()["weight"] == "3.250"
     assert offered(cart.body())["Parcel"] == "8.90"  # 3.25 kg
     cart.change("ANVIL", 4)  # 13 kg: beyond the last band
     assert "Parcel" not in offered(cart.body())

@@ -51,9 +51,7 @@ def _merge_locked(*, user_id: int, cart_id: uuid.UUID, currency: str) -> CartMer
         cart_saved(guest, now=now, customer_id=user_id)  # IntegrityError if an open cart appeared
         return CartMergeOutcome(result=CartMergeResult.ADOPTED, cart_id=guest.pk)
     _lines_add(target=target, guest=guest, now=now)
-    fill = {field: getattr(guest, field) for field in ("shipping_address", "billing_address", "shipping_method_id")
-            if getattr(target, field) is None and getattr(guest, field) is not None}
-    cart_saved(target, now=now, **fill)
+    cart_saved(target, now=now, **_addresses_missing(target=target, guest=guest))
     cart_saved(guest, now=now, status=Cart.Status.CLOSED, closed_reason=Cart.ClosedReason.MERGED,
                merged_into=target.pk)
     return CartMergeOutcome(result=CartMergeResult.MERGED, cart_id=target.pk)
@@ -71,6 +69,17 @@ def _already_done(*, guest: Cart, user_id: int) -> CartMergeOutcome | None:
             return _NOT_FOUND
         return CartMergeOutcome(result=CartMergeResult.ALREADY_DONE, cart_id=owner)
     return None
+
+
+def _addresses_missing(*, target: Cart, guest: Cart) -> dict:
+    """What the guest entered that the customer's cart lacks: a shipping address comes with the
+    method chosen for it, so that the method still serves the address it goes with."""
+    fill = {}
+    if target.shipping_address is None and guest.shipping_address is not None:
+        fill.update(shipping_address=guest.shipping_address, shipping_method_id=guest.shipping_method_id)
+    if target.billing_address is None and guest.billing_address is not None:
+        fill.update(billing_address=guest.billing_address)
+    return fill
 
 
 def _lines_add(*, target: Cart, guest: Cart, now) -> None:
