@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.reporting",
     "apps.checkout",
+    "apps.pricing",
 ]
 
 MIDDLEWARE = [
@@ -301,6 +302,7 @@ from config.settings.components.checkout import *  # noqa: E402, F403
 from config.settings.components.notifications import *  # noqa: E402, F403
 from config.settings.components.orders import *  # noqa: E402, F403
 from config.settings.components.payments import *  # noqa: E402, F403
+from config.settings.components.pricing import *  # noqa: E402, F403
 from config.settings.components.reporting import *  # noqa: E402, F403
 
 CELERY_BEAT_SCHEDULE = {
