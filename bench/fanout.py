@@ -49,8 +49,8 @@ from kombu import Connection, Exchange, Producer, Queue  # noqa: E402
 
 from apps.common.messaging.relay import outbox_relay  # noqa: E402
 from apps.common.models import OutboxEvent  # noqa: E402
-from apps.notifications import services  # noqa: E402
 from apps.notifications.models import Delivery, WebhookEndpoint  # noqa: E402
+from apps.notifications.services.endpoints import webhook_endpoint_create  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -231,7 +231,7 @@ def main() -> None:
     receiver = Receiver()
     owner, _ = get_user_model().objects.get_or_create(username="bench-fanout", defaults={"is_staff": True})
     WebhookEndpoint.objects.filter(owner=owner).delete()
-    services.webhook_endpoint_create(owner=owner, url=receiver.url, event_types=[EVENT_TYPE])
+    webhook_endpoint_create(owner=owner, url=receiver.url, event_types=[EVENT_TYPE])
     raw_queue_declare()
     payloads = [row.envelope() for row in envelopes(count)]
     for payload in payloads:

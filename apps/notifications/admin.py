@@ -5,8 +5,16 @@ from django import forms
 from django.contrib import admin, messages
 
 from apps.common.http.problems import ApplicationError
-from apps.notifications import selectors, services
+from apps.notifications import selectors
 from apps.notifications.models import DeadDelivery, Delivery, DeliveryAttempt, DeliveryTransition, WebhookEndpoint
+from apps.notifications.services.endpoints import (
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_update,
+    webhook_event_types_validate,
+    webhook_url_validate,
+)
+from apps.notifications.services.replay import deliveries_replay_dead
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -33,7 +41,7 @@ class DeliveryTransitionInline(admin.TabularInline):
 @admin.action(description="Replay the selected dead deliveries", permissions=["replay"])
 def replay_dead(modeladmin, request, queryset):
     ids = list(queryset.filter(status=Delivery.Status.DEAD).values_list("pk", flat=True))
-    replayed = services.deliveries_replay_dead(delivery_ids=ids, actor=request.user)
+    replayed = deliveries_replay_dead(delivery_ids=ids, actor=request.user)
     skipped = queryset.count() - replayed
     modeladmin.message_user(request, f"Replayed {replayed} dead deliveries."
                             + (f" {skipped} selected were not dead and were left alone." if skipped else ""),
@@ -99,7 +107,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     def clean_url(self):
         try:
-            services.webhook_url_validate(self.cleaned_data["url"])
+            webhook_url_validate(self.cleaned_data["url"])
         except ApplicationError as exc:
             raise forms.ValidationError(exc.detail) from exc
         return self.cleaned_data["url"]
@@ -107,7 +115,7 @@ class WebhookEndpointForm(forms.ModelForm):
     def clean_event_types(self):
         values = [value.strip() for value in self.cleaned_data["event_types"].split(",") if value.strip()]
         try:
-            return services.webhook_event_types_validate(values)
+            return webhook_event_types_validate(values)
         except ApplicationError as exc:
             raise forms.ValidationError(exc.detail) from exc
 
@@ -135,14 +143,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         """Through the services, so the secret is generated and shown once."""
         data = form.cleaned_data
         if change:
-            services.webhook_endpoint_update(endpoint_id=obj.pk, url=data["url"], event_types=data["event_types"],
+            webhook_endpoint_update(endpoint_id=obj.pk, url=data["url"], event_types=data["event_types"],
                                              description=data["description"], is_active=data["is_active"])
             return
-        endpoint, secret = services.webhook_endpoint_create(owner=data["owner"], url=data["url"],
+        endpoint, secret = webhook_endpoint_create(owner=data["owner"], url=data["url"],
                                                             event_types=data["event_types"],
                                                             description=data["description"])
         obj.pk = endpoint.pk
         self.message_user(request, f"Signing secret (shown once, store it now): {secret}", messages.WARNING)
 
     def delete_model(self, request, obj):
-        services.webhook_endpoint_delete(endpoint_id=obj.pk)
+        webhook_endpoint_delete(endpoint_id=obj.pk)

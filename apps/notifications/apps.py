@@ -11,7 +11,7 @@ class NotificationsConfig(AppConfig):
 
         from apps.common.messaging.consumers import EventConsumer, consumer_register
         from apps.notifications.models import InboxEvent
-        from apps.notifications.services import event_notify
+        from apps.notifications.services.fanout import event_notify
 
         # The queue "notifications.events" gets the event types these patterns match.
         consumer_register(EventConsumer(

@@ -4,8 +4,8 @@ from celery import shared_task
 from celery.exceptions import Ignore, Reject
 from kombu.transport.native_delayed_delivery import calculate_routing_key, level_name
 
-from apps.notifications import services
 from apps.notifications.outcomes import AttemptKind
+from apps.notifications.services import delivery, fanout
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def deliver(self, delivery_id: int) -> str:
     # The task id stays across retries; with the retry count the claim names this very message.
     claim = f"{request.id}:{request.retries}"
     redelivered = bool((request.delivery_info or {}).get("redelivered"))
-    outcome = services.delivery_deliver(delivery_id=delivery_id, claim=claim, redelivered=redelivered)
+    outcome = delivery.delivery_deliver(delivery_id=delivery_id, claim=claim, redelivered=redelivered)
     if request.is_eager:
         # In-process (embedded default): never block the caller on a backoff. A failed row
         # keeps its next_attempt_at for deliveries_resume; a dead one waits for a replay.
@@ -55,10 +55,10 @@ def _again_in(task, seconds: int, why: str) -> None:
 @shared_task(name="notifications.deliveries_resume", ignore_result=True)
 def deliveries_resume() -> int:
     """Beat: re-enqueue deliveries whose task message went missing."""
-    return services.deliveries_resume()
+    return delivery.deliveries_resume()
 
 
 @shared_task(name="notifications.inbox_purge", ignore_result=True)
 def inbox_purge() -> int:
     """Beat: forget applied events older than EVENT_INBOX_RETENTION_DAYS (0 keeps them)."""
-    return services.inbox_purge()
+    return fanout.inbox_purge()

@@ -12,7 +12,7 @@ from apps.common.http.pagination import CursorPagination
 from apps.common.http.permissions import HasStaffPermission
 from apps.common.http.problems import problem_responses
 from apps.common.http.routing import UUID_LOOKUP_REGEX
-from apps.notifications import selectors, services
+from apps.notifications import selectors
 from apps.notifications.serializers import (
     DeadLettersSerializer,
     DeliveryDetailSerializer,
@@ -25,6 +25,13 @@ from apps.notifications.serializers import (
     WebhookEndpointUpdateSerializer,
     WebhookEndpointWithSecretSerializer,
 )
+from apps.notifications.services.endpoints import (
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_update,
+)
+from apps.notifications.services.replay import deliveries_replay_dead, delivery_replay
 
 ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 422, 429)
 IF_MATCH_HEADER = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
@@ -77,7 +84,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
     def create(self, request):
         data = WebhookEndpointCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint, _ = services.webhook_endpoint_create(owner=request.user, **data.validated_data)
+        endpoint, _ = webhook_endpoint_create(owner=request.user, **data.validated_data)
         return _endpoint_response(endpoint, WebhookEndpointWithSecretSerializer, status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[ETAG], responses={200: WebhookEndpointSerializer, **ERRORS},
@@ -91,7 +98,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, pk=None):
         data = WebhookEndpointUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint = services.webhook_endpoint_update(endpoint_id=pk, expected_version=_expected_version(request),
+        endpoint = webhook_endpoint_update(endpoint_id=pk, expected_version=_expected_version(request),
                                                     **data.validated_data)
         return _endpoint_response(endpoint)
 
@@ -99,7 +106,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
                    description="Staff: remove an endpoint. Its deliveries stay as history; those not yet sent "
                                "are given up.")
     def destroy(self, request, pk=None):
-        services.webhook_endpoint_delete(endpoint_id=pk, expected_version=_expected_version(request))
+        webhook_endpoint_delete(endpoint_id=pk, expected_version=_expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, parameters=[IF_MATCH_HEADER, ETAG],
@@ -108,7 +115,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
                                "(NOTIFICATIONS_WEBHOOK_SECRET_GRACE_HOURS): both signatures are sent meanwhile.")
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
-        endpoint, _ = services.webhook_endpoint_rotate_secret(endpoint_id=pk,
+        endpoint, _ = webhook_endpoint_rotate_secret(endpoint_id=pk,
                                                               expected_version=_expected_version(request))
         return _endpoint_response(endpoint, WebhookEndpointWithSecretSerializer)
 
@@ -146,7 +153,7 @@ class DeliveryViewSet(viewsets.GenericViewSet):
                    description="Give a dead delivery a new cycle of attempts.")
     @action(detail=True, methods=["post"])
     def replay(self, request, pk=None):
-        services.delivery_replay(delivery_id=int(pk), actor=request.user)
+        delivery_replay(delivery_id=int(pk), actor=request.user)
         return Response(DeliveryDetailSerializer(selectors.delivery_get(delivery_id=int(pk))).data,
                         status=status.HTTP_202_ACCEPTED)
 
@@ -156,7 +163,7 @@ class DeliveryViewSet(viewsets.GenericViewSet):
     def replay_dead(self, request):
         data = ReplayDeadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        replayed = services.deliveries_replay_dead(delivery_ids=data.validated_data.get("ids"),
+        replayed = deliveries_replay_dead(delivery_ids=data.validated_data.get("ids"),
                                                    event_type=data.validated_data.get("event_type"),
                                                    channel=data.validated_data.get("channel"), actor=request.user)
         return Response({"replayed": replayed}, status=status.HTTP_202_ACCEPTED)

@@ -3,8 +3,8 @@
 import pytest
 from django.test import override_settings
 
-from apps.notifications import services
 from apps.notifications.models import Delivery, WebhookEndpoint
+from apps.notifications.services.endpoints import webhook_endpoint_create
 from apps.notifications.ssrf import UnsafeDestination, guarded_session, url_check
 from apps.notifications.tasks import deliver
 from tests.notifications.factories import DeliveryFactory
@@ -54,7 +54,7 @@ def test_a_public_address_is_accepted(staff_client):
 def test_a_url_that_became_internal_is_refused_at_send_and_never_contacted(receiver, staff):
     # Given an endpoint registered while its address was allowed
     with override_settings(NOTIFICATIONS_WEBHOOK_ALLOW_NETWORKS=["127.0.0.0/8"]):
-        endpoint, _ = services.webhook_endpoint_create(owner=staff, url=f"{receiver.url}/hook",
+        endpoint, _ = webhook_endpoint_create(owner=staff, url=f"{receiver.url}/hook",
                                                        event_types=["orders.order_placed"])
     delivery = DeliveryFactory(channel="webhook", recipient=str(endpoint.pk), endpoint=endpoint,
                                payload={"body": "{}"})

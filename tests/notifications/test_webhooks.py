@@ -12,8 +12,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from apps.common.messaging.consumers import consumer_get, event_apply
-from apps.notifications import services
 from apps.notifications.models import Channel, Delivery, DeliveryAttempt, WebhookEndpoint
+from apps.notifications.services.endpoints import webhook_endpoint_rotate_secret
 from apps.notifications.tasks import deliver
 from tests.notifications.factories import EnvelopeFactory, UserFactory, WebhookEndpointFactory
 
@@ -120,7 +120,7 @@ def test_a_receiver_that_keeps_failing_makes_the_delivery_dead_after_the_last_at
 
 def test_during_a_secret_rotation_both_signatures_are_sent(receiver, endpoint):
     old_secret = endpoint.secret
-    endpoint, new_secret = services.webhook_endpoint_rotate_secret(endpoint_id=endpoint.pk)
+    endpoint, new_secret = webhook_endpoint_rotate_secret(endpoint_id=endpoint.pk)
     delivery, _ = webhook_delivery(endpoint)
     deliver.delay(delivery.pk)
     (request,) = receiver.requests
@@ -129,7 +129,7 @@ def test_during_a_secret_rotation_both_signatures_are_sent(receiver, endpoint):
 
 
 def test_after_the_grace_period_only_the_new_secret_signs(receiver, endpoint):
-    endpoint, new_secret = services.webhook_endpoint_rotate_secret(endpoint_id=endpoint.pk)
+    endpoint, new_secret = webhook_endpoint_rotate_secret(endpoint_id=endpoint.pk)
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         previous_secret_expires_at=timezone.now() - dt.timedelta(seconds=1))
     delivery, _ = webhook_delivery(endpoint)

@@ -1,7 +1,7 @@
 from django.core.management import BaseCommand, CommandError
 
-from apps.notifications import services
 from apps.notifications.models import Channel
+from apps.notifications.services.replay import deliveries_replay_dead
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, ids=None, event_type=None, channel=None, **options):
         try:
-            replayed = services.deliveries_replay_dead(delivery_ids=ids, event_type=event_type, channel=channel)
+            replayed = deliveries_replay_dead(delivery_ids=ids, event_type=event_type, channel=channel)
         except Exception as exc:  # report, don't traceback, at the console
             raise CommandError(f"replay failed: {exc}") from exc
         self.stdout.write(self.style.SUCCESS(f"Replayed {replayed} dead deliveries."))

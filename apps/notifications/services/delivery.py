@@ -1,0 +1,202 @@
+"""Delivering: one attempt at a time under a claim (a lease on the delivery), sent outside any
+transaction, its result recorded with backoff and jitter or the delivery dead; endpoints that
+keep failing are disabled and their owner told; deliveries whose task went missing resumed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import random
+import time
+import uuid
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from apps.common.observability.telemetry import continue_trace
+from apps.notifications import states
+from apps.notifications.channels import channel_send
+from apps.notifications.models import Channel, Delivery, DeliveryAttempt, WebhookEndpoint
+from apps.notifications.outcomes import AttemptKind, AttemptOutcome, DeliveryFailed, SendResult
+from apps.notifications.rendering import email_render, template_context
+from apps.notifications.services.fanout import deliveries_enqueue, delivery_create
+
+logger = logging.getLogger(__name__)
+
+S = Delivery.Status
+ENDPOINT_DISABLED_EVENT = "notifications.webhook_endpoint_disabled"
+
+
+def retry_delay(attempt: int, retry_after: int | None = None) -> int:
+    """Exponential backoff with jitter (between half and all of the ceiling), at least the
+    receiver's Retry-After (capped), in whole seconds (RabbitMQ delayed delivery's unit)."""
+    ceiling = min(settings.NOTIFICATIONS_BACKOFF_MAX_SECONDS,
+                  settings.NOTIFICATIONS_BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    # bandit B311: jitter spreads retries out; it guards nothing
+    delay = random.uniform(ceiling / 2, ceiling)  # nosec B311
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, settings.NOTIFICATIONS_RETRY_AFTER_MAX_SECONDS))
+    return max(1, math.ceil(delay))
+
+
+def delivery_deliver(*, delivery_id: int, claim: str, redelivered: bool = False) -> AttemptOutcome:
+    """One attempt: claim the delivery, send it outside any transaction, record the result.
+
+    The claim makes concurrent copies of the task wait instead of sending twice. A claim whose
+    holder died (this very message redelivered by RabbitMQ, or a lease run out) is taken over:
+    the receiver may then get the message a second time, with the same webhook-id, and
+    dedupes it; no sender can avoid that after a crash in the middle of a request."""
+    claimed = _claim(delivery_id=delivery_id, claim=claim, redelivered=redelivered)
+    if isinstance(claimed, AttemptOutcome):
+        return claimed
+    delivery, attempt_id = claimed
+    started = time.monotonic()
+    result: SendResult | None = None
+    failure: DeliveryFailed | None = None
+    try:
+        with continue_trace(delivery.traceparent, f"notify {delivery.channel}", delivery_id=delivery.pk,
+                            event_type=delivery.event_type):
+            result = channel_send(delivery)
+    except DeliveryFailed as exc:
+        failure = exc
+    except Exception as exc:
+        # A bug of ours, not the receiver's: retried like a transient failure, so it ends dead
+        # (and replayable once fixed) instead of leaving the claim to expire over and over.
+        logger.exception("delivery %s failed unexpectedly", delivery_id)
+        failure = DeliveryFailed(f"unexpected error: {exc!r}", permanent=False)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return _record(delivery_id=delivery_id, claim=claim, attempt_id=attempt_id, result=result, failure=failure,
+                   duration_ms=duration_ms)
+
+
+def _claim(*, delivery_id: int, claim: str, redelivered: bool) -> tuple[Delivery, int] | AttemptOutcome:
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (Delivery.objects.select_for_update(of=("self",)).select_related("endpoint")
+                    .filter(pk=delivery_id).first())
+        if delivery is None:
+            return AttemptOutcome(AttemptKind.SKIPPED, detail="no such delivery")
+        if delivery.status in (S.DELIVERED, S.DEAD):
+            return AttemptOutcome(AttemptKind.SKIPPED, detail=f"already {delivery.status}")
+        if delivery.status == S.SENDING:
+            lease_end = delivery.claimed_at + dt.timedelta(seconds=settings.NOTIFICATIONS_CLAIM_LEASE_SECONDS)
+            holder_died = (redelivered and delivery.claim_token == claim) or lease_end <= now
+            if not holder_died:
+                return AttemptOutcome(AttemptKind.BUSY, retry_in=max(1, math.ceil((lease_end - now).total_seconds())),
+                                      detail="another attempt holds the claim")
+            DeliveryAttempt.objects.filter(delivery=delivery, outcome=DeliveryAttempt.Outcome.IN_PROGRESS).update(
+                outcome=DeliveryAttempt.Outcome.INTERRUPTED, finished_at=now,
+                error="the worker died mid-attempt; whether the receiver got it is unknown")
+            states.delivery_transition(delivery, S.FAILED, reason="attempt interrupted (worker lost)")
+        delivery.attempts += 1
+        delivery.claim_token, delivery.claimed_at, delivery.next_attempt_at = claim, now, None
+        states.delivery_transition(delivery, S.SENDING, reason=f"attempt {delivery.attempts}",
+                                   update_fields=("attempts", "claim_token", "claimed_at", "next_attempt_at"))
+        number = (delivery.attempt_rows.aggregate(last=Max("number"))["last"] or 0) + 1
+        attempt = DeliveryAttempt.objects.create(delivery=delivery, number=number, started_at=now)
+    return delivery, attempt.pk
+
+
+def _record(*, delivery_id: int, claim: str, attempt_id: int, result: SendResult | None,
+            failure: DeliveryFailed | None, duration_ms: int) -> AttemptOutcome:
+    now = timezone.now()
+    Outcome = DeliveryAttempt.Outcome
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        exhausted = failure is not None and (
+            failure.permanent or delivery.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS)
+        if failure is None:
+            outcome, status_code, excerpt, error = Outcome.SUCCESS, result.status_code, result.excerpt, ""
+        else:
+            outcome = Outcome.PERMANENT if failure.permanent else Outcome.TRANSIENT
+            status_code, excerpt, error = failure.status_code, failure.excerpt, failure.error
+        DeliveryAttempt.objects.filter(pk=attempt_id).update(
+            finished_at=now, duration_ms=duration_ms, outcome=outcome, status_code=status_code,
+            error=error[:4000], response_excerpt=(excerpt or "")[:500])
+        if delivery.status != S.SENDING or delivery.claim_token != claim:
+            # We were presumed dead and another attempt took over: the status is its to set.
+            return AttemptOutcome(AttemptKind.SKIPPED, detail="the claim was taken over")
+        delivery.last_status_code, delivery.last_error = status_code, error[:4000]
+        fields = ("last_status_code", "last_error")
+        if failure is None:
+            delivery.delivered_at = now
+            states.delivery_transition(delivery, S.DELIVERED, reason=f"attempt {delivery.attempts} succeeded",
+                                       update_fields=(*fields, "delivered_at"))
+            _endpoint_succeeded(delivery)
+            return AttemptOutcome(AttemptKind.DELIVERED)
+        _endpoint_failed(delivery, error=error, now=now)
+        if exhausted:
+            delivery.dead_at = now
+            why = "permanent failure" if failure.permanent else f"{delivery.attempts} attempts failed"
+            states.delivery_transition(delivery, S.DEAD, reason=f"{why}: {error}", update_fields=(*fields, "dead_at"))
+            return AttemptOutcome(AttemptKind.DEAD, detail=f"{why}: {error}")
+        delay = retry_delay(delivery.attempts, failure.retry_after)
+        delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
+        states.delivery_transition(delivery, S.FAILED, reason=f"{error}; retry in {delay}s",
+                                   update_fields=(*fields, "next_attempt_at"))
+        return AttemptOutcome(AttemptKind.RETRY, retry_in=delay, detail=error)
+
+
+def _endpoint_succeeded(delivery: Delivery) -> None:
+    if delivery.endpoint_id is None:
+        return
+    WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).exclude(consecutive_failures=0, failing_since=None).update(
+        consecutive_failures=0, failing_since=None)
+
+
+def _endpoint_failed(delivery: Delivery, *, error: str, now: dt.datetime) -> None:
+    """Count a failed attempt; an endpoint failing long and often enough is disabled and its
+    owner told by email (the receiver cannot be told: it is the thing that is down)."""
+    if delivery.endpoint_id is None:
+        return
+    endpoint = WebhookEndpoint.objects.select_for_update().select_related("owner").get(pk=delivery.endpoint_id)
+    endpoint.consecutive_failures += 1
+    endpoint.failing_since = endpoint.failing_since or now
+    fields = ["consecutive_failures", "failing_since", "updated_at"]
+    sustained = now - endpoint.failing_since >= dt.timedelta(hours=settings.NOTIFICATIONS_WEBHOOK_DISABLE_AFTER_HOURS)
+    if (endpoint.is_active and sustained
+            and endpoint.consecutive_failures >= settings.NOTIFICATIONS_WEBHOOK_DISABLE_AFTER_FAILURES):
+        endpoint.is_active = False
+        endpoint.disabled_at = now
+        endpoint.disabled_reason = f"{endpoint.consecutive_failures} failed attempts in a row: {error}"[:300]
+        fields += ["is_active", "disabled_at", "disabled_reason"]
+        _owner_notify_disabled(endpoint, error=error)
+    endpoint.save(update_fields=fields)
+
+
+def _owner_notify_disabled(endpoint: WebhookEndpoint, *, error: str) -> None:
+    if not endpoint.owner.email:
+        logger.warning("webhook endpoint %s disabled; its owner has no email address", endpoint.pk)
+        return
+    data = {"endpoint_id": str(endpoint.pk), "url": endpoint.url,
+            "consecutive_failures": endpoint.consecutive_failures,
+            "failing_since": endpoint.failing_since.isoformat(), "last_error": error[:300]}
+    notice_id = uuid.uuid4()
+    context = template_context(event_type=ENDPOINT_DISABLED_EVENT, event_id=str(notice_id),
+                               occurred_at=timezone.now().isoformat(), data=data)
+    created = delivery_create(event_id=notice_id, event_type=ENDPOINT_DISABLED_EVENT, channel=Channel.EMAIL,
+                            recipient=endpoint.owner.email.lower(), template=f"email/{ENDPOINT_DISABLED_EVENT}",
+                            payload=email_render(ENDPOINT_DISABLED_EVENT, context))
+    transaction.on_commit(lambda: deliveries_enqueue(created))
+
+
+def deliveries_resume(*, limit: int = 500) -> int:
+    """Re-enqueue deliveries whose task went missing: due long ago (a lost publish, a broker
+    outage at enqueue time) or claimed by a worker silent past its lease. With tasks run
+    eagerly there is no delayed message to wait for, so failed ones are retried when due."""
+    now = timezone.now()
+    grace_seconds = 0 if current_app.conf.task_always_eager else settings.NOTIFICATIONS_RESUME_GRACE_SECONDS
+    grace = dt.timedelta(seconds=grace_seconds)
+    lease = dt.timedelta(seconds=settings.NOTIFICATIONS_CLAIM_LEASE_SECONDS)
+    ids = list(
+        Delivery.objects.filter(
+            Q(status__in=states.CLAIMABLE, next_attempt_at__lte=now - grace)
+            | Q(status=S.SENDING, claimed_at__lte=now - lease - grace)
+        ).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+    )
+    deliveries_enqueue(ids)
+    return len(ids)
