@@ -28,6 +28,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from apps.catalog.serializers import ProductUpdateSerializer
+from apps.checkout.services.carts import cart_create, cart_line_add
 from apps.common.money import currency_exponent
 from apps.orders.services.placement import order_place
 from apps.orders.types import LineRequest
@@ -140,6 +141,13 @@ def at_least_one_field_to_change(context, case):
     return isinstance(case.body, dict) and bool(case.body.keys() & ProductUpdateSerializer().fields.keys())
 
 
+@valid.hook("filter_case").apply_to(path="/api/v1/carts/{id}/", method="PATCH")
+def a_cart_change_names_something_and_each_address_once(context, case):
+    body = case.body
+    return isinstance(body, dict) and bool(body) and not any(
+        f"{kind}_address" in body and f"{kind}_address_id" in body for kind in ("shipping", "billing"))
+
+
 @valid.hook("filter_case").apply_to(path="/api/v1/orders/{id}/refund/")
 def an_amount_or_lines_to_refund(context, case):
     return isinstance(case.body, dict) and ("amount" in case.body) != ("lines" in case.body)
@@ -199,7 +207,10 @@ def shop(customer, staff):
     story = OrderStory.new(total=Decimal("25.00"), currency="USD")
     for event in (story.place(T0), story.pay(T0)):
         reporting_event_apply(event)
+    cart = cart_create(customer_id=customer.pk, currency="USD").cart
+    cart_line_add(cart_id=cart.pk, expected_version=None, sku=SEEDED_SKU, quantity=1)
     SEEDED.update({
+        "/api/v1/carts/{id}/": {"id": str(cart.pk)},
         "/api/v1/orders/{id}/": {"id": str(order.pk)},
         "/api/v1/payments/{id}/": {"id": str(payment.payment_id)},
         "/api/v1/products/{sku}/": {"sku": SEEDED_SKU},
