@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.common.money import money
 from apps.pricing import selectors
-from apps.pricing.errors import VOUCHER_ERRORS
+from apps.pricing.errors import VOUCHER_ERRORS, VoucherNotFound
 from apps.pricing.models import voucher_code_normalize
 from apps.pricing.promotions import discounts_compute
 from apps.pricing.tax_ids import tax_id_zero_rates
@@ -156,9 +156,11 @@ def voucher_check(*, code: str, currency: str, lines: Sequence[PricingLine], shi
     """Before a cart keeps a new code: the cart priced with it, or its VoucherError (422) when the
     code gives no discount (unknown, expired, exhausted, not for this cart, beaten by a better
     promotion that does not combine). The cart's other codes (`codes`) are priced as usual."""
+    normalized = voucher_code_normalize(code)
+    if not normalized:
+        raise VoucherNotFound(extra={"voucher_code": normalized})
     priced = cart_price(currency=currency, lines=lines, shipping=shipping, address=address, customer=customer,
                         codes=[*codes, code], now=now)
-    normalized = voucher_code_normalize(code)
     for problem in priced.code_problems:
         if problem.voucher_code == normalized:
             code_problem_raise(problem)

@@ -47,7 +47,7 @@ class TaxRequest:
     mode: PriceMode
     lines: tuple[TaxableLine, ...]
     shipping: Decimal | None  # after discounts; None: no shipping priced yet
-    destination: TaxDestination | None  # None: not known yet (no tax unless TAX_ORIGIN_COUNTRY)
+    destination: TaxDestination | None  # None: unknown, no tax (cart_price passes TAX_ORIGIN_COUNTRY's instead)
     zero_rated: bool = False  # reverse charge: a business customer with a valid tax id
 
 

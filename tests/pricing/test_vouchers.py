@@ -56,6 +56,7 @@ def test_an_unknown_code_or_one_whose_promotion_is_switched_off_is_not_found():
     VoucherFactory(code="OFF", promotion=PromotionFactory(active=False))
 
     assert refused("NOPE").code == "voucher_not_found"
+    assert refused("  ").code == "voucher_not_found"
     assert refused("off").code == "voucher_not_found"
 
 
