@@ -18,6 +18,7 @@ _SHIPPING_VIEW = ("checkout.view_shippingzone", "checkout.view_shippingmethod", 
 _SHIPPING_MANAGE = ("checkout.add_shippingzone", "checkout.change_shippingzone", "checkout.delete_shippingzone",
                     "checkout.add_shippingmethod", "checkout.change_shippingmethod", "checkout.delete_shippingmethod",
                     "checkout.add_shippingrate", "checkout.change_shippingrate", "checkout.delete_shippingrate")
+_CUSTOMERS_VIEW = ("accounts.view_customer", "accounts.view_address")  # profiles and address books
 _DELIVERIES_VIEW = ("notifications.view_delivery", "notifications.view_deaddelivery",
                     "notifications.view_deliveryattempt", "notifications.view_deliverytransition")
 
@@ -41,7 +42,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "reporting.view_orderrefund", "reporting.view_paymentreport",
     ),
     "Support": (
-        *_ORDERS_VIEW, "orders.add_note", *_CARTS_VIEW,
+        *_ORDERS_VIEW, "orders.add_note", *_CARTS_VIEW, *_CUSTOMERS_VIEW,
         *_DELIVERIES_VIEW, "notifications.replay_delivery",
         "common.view_rejectedevent", "common.replay_rejectedevent",
     ),

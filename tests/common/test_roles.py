@@ -29,7 +29,7 @@ EXPECTED = {
                 "payments.refund_payment", "reporting.view_reports", "reporting.view_dailysales",
                 "reporting.view_orderreport", "reporting.view_orderrefund", "reporting.view_paymentreport"},
     "Support": {"orders.view_order", "orders.view_orderline", "orders.view_orderevent", "orders.add_note",
-                "checkout.view_cart", "checkout.view_cartline",
+                "checkout.view_cart", "checkout.view_cartline", "accounts.view_customer", "accounts.view_address",
                 "notifications.view_delivery", "notifications.view_deaddelivery",
                 "notifications.view_deliveryattempt", "notifications.view_deliverytransition",
                 "notifications.replay_delivery", "common.view_rejectedevent", "common.replay_rejectedevent"},
