@@ -8,10 +8,12 @@ used. Nothing is stored: the account's own state is what makes them single-use."
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
@@ -61,3 +63,8 @@ def uid_decode(uid: str) -> int | None:
 def link_build(path: str, *, uid: str, token: str) -> str:
     """The link an email carries: a page of the shop's front end that posts uid and token back."""
     return f"{settings.ACCOUNTS_FRONTEND_URL}{path}?{urlencode({'uid': uid, 'token': token})}"
+
+
+def link_expiry(seconds: int) -> dt.datetime:
+    """When a link made now stops working, to the second (the email shows it)."""
+    return (timezone.now() + dt.timedelta(seconds=seconds)).replace(microsecond=0)

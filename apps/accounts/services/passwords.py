@@ -5,20 +5,18 @@ Setting a new password (by reset or change) ends the customer's other sessions."
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 from knox.models import AuthToken
 
 from apps.accounts import selectors
 from apps.accounts.errors import LinkInvalid, PasswordIncorrect
 from apps.accounts.events import PasswordResetRequested
 from apps.accounts.services.sessions import sessions_end_all
-from apps.accounts.tokens import link_build, password_reset_tokens, uid_encode
+from apps.accounts.tokens import link_build, link_expiry, password_reset_tokens, uid_encode
 from apps.accounts.validation import email_digest, email_normalize, password_check
 from apps.common.messaging.events import event_record
 
@@ -38,7 +36,7 @@ def password_reset_request(*, email: str) -> None:
         event_record(PasswordResetRequested(
             customer_id=user.pk, email=customer.email, first_name=user.first_name,
             link=link_build(settings.ACCOUNTS_RESET_PASSWORD_PATH, uid=uid, token=token), uid=uid, token=token,
-            expires_at=timezone.now() + dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)))
+            expires_at=link_expiry(settings.PASSWORD_RESET_TIMEOUT)))
     logger.info("password reset asked for %s: link sent", email_digest(email))
 
 

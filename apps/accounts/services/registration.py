@@ -7,7 +7,6 @@ earlier guest orders (same email) to their order history."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from apps.accounts import selectors
 from apps.accounts.errors import EmailVerifiedAlready, LinkInvalid
 from apps.accounts.events import DuplicateSignupAttempted, EmailVerificationRequested
 from apps.accounts.models import Customer
-from apps.accounts.tokens import email_verification_tokens, link_build, uid_encode
+from apps.accounts.tokens import email_verification_tokens, link_build, link_expiry, uid_encode
 from apps.accounts.types import EmailVerified
 from apps.accounts.validation import email_digest, email_normalize, password_check
 from apps.common.messaging.events import event_record
@@ -76,7 +75,7 @@ def email_verification_request(*, user) -> None:
         event_record(EmailVerificationRequested(
             customer_id=user.pk, email=customer.email, first_name=user.first_name,
             link=link_build(settings.ACCOUNTS_VERIFY_EMAIL_PATH, uid=uid, token=token), uid=uid, token=token,
-            expires_at=timezone.now() + dt.timedelta(seconds=settings.ACCOUNTS_EMAIL_VERIFICATION_TIMEOUT)))
+            expires_at=link_expiry(settings.ACCOUNTS_EMAIL_VERIFICATION_TIMEOUT)))
 
 
 def email_verify(*, uid: str, token: str) -> EmailVerified:
