@@ -9,9 +9,61 @@ from collections.abc import Iterable
 from uuid import UUID
 
 from apps.orders.customers import customer_orders_anonymise, guest_orders_attach
+from apps.orders.errors import CartAlreadyOrdered, OrderTotalMismatch, OutOfStock
 from apps.orders.models import Order
+from apps.orders.serializers import order_detail_data
+from apps.orders.services.placement import FAILED, Placement, order_place_from_cart
+from apps.orders.types import CartSnapshot, PlacedOrder, SnapshotLine
+from apps.payments import api as payments
+from apps.payments.api import PaymentDeclined, PaymentProviderUnavailable
 
-__all__ = ["customer_orders_anonymise", "guest_orders_attach", "order_id_by_number", "order_numbers"]
+__all__ = [
+    "CartAlreadyOrdered",
+    "CartSnapshot",
+    "OrderTotalMismatch",
+    "OutOfStock",
+    "PaymentDeclined",
+    "PaymentProviderUnavailable",
+    "PlacedOrder",
+    "SnapshotLine",
+    "cart_order",
+    "cart_order_place",
+    "customer_orders_anonymise",
+    "guest_orders_attach",
+    "order_id_by_number",
+    "order_numbers",
+]
+
+
+def cart_order_place(*, customer_id: int | None, snapshot: CartSnapshot, payment_token: str, email: str,
+                     phone: str = "", idempotency_key: str) -> PlacedOrder:
+    """Place the order of a cart's completion through the placement saga; see
+    apps.orders.services.placement.order_place_from_cart. Raises OutOfStock (409, naming the SKUs;
+    the order is rejected and nothing stays held), PaymentDeclined (402) or
+    PaymentProviderUnavailable (503) (the order is payment_failed, its stock released),
+    OrderTotalMismatch (422, nothing written), CartAlreadyOrdered (409)."""
+    placement = order_place_from_cart(customer_id=customer_id, snapshot=snapshot, payment_token=payment_token,
+                                      email=email, phone=phone, idempotency_key=idempotency_key)
+    return _placed(placement)
+
+
+def cart_order(*, cart_id: UUID) -> PlacedOrder | None:
+    """The order a cart was completed into: the one that did not fail, else the latest failed
+    attempt (rejected or payment_failed); None when the cart placed no order."""
+    orders = Order.objects.filter(cart_id=cart_id).prefetch_related("lines", "timeline__actor")
+    order = orders.exclude(status__in=FAILED).first() or orders.order_by("-created_at").first()
+    if order is None:
+        return None
+    return PlacedOrder(order_id=order.id, number=order.number, status=order.status, version=order.version,
+                       detail=order_detail_data(order, lines=order.lines.all(), timeline=order.timeline.all(),
+                                                payment=payments.payment_for_order(order_id=order.id)))
+
+
+def _placed(placement: Placement) -> PlacedOrder:
+    order = placement.order
+    return PlacedOrder(order_id=order.id, number=order.number, status=order.status, version=order.version,
+                       detail=order_detail_data(order, lines=placement.lines, timeline=placement.timeline,
+                                                payment=placement.payment))
 
 
 def order_numbers(*, order_ids: Iterable[UUID]) -> dict[UUID, str]:

@@ -25,3 +25,14 @@ class OutOfStock(ApplicationError):
 
 class RefundNotAllowed(ApplicationError):
     code, status, title = "refund_not_allowed", 422, "The refund exceeds what can be refunded."
+
+
+class OrderTotalMismatch(ApplicationError):
+    """A cart's snapshot whose total is not subtotal + shipping - discount + tax: the customer
+    would be charged something other than what they were shown."""
+
+    code, status, title = "order_total_mismatch", 422, "The cart's total does not add up."
+
+
+class CartAlreadyOrdered(ApplicationError):
+    code, status, title = "cart_already_ordered", 409, "The cart has already been ordered."

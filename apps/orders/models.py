@@ -34,12 +34,23 @@ class Order(models.Model):
     email = models.EmailField()
     phone = models.CharField(max_length=32, blank=True, default="")
     currency = models.CharField(max_length=3)
+    # The totals breakdown: total = subtotal + shipping_total - discount_total + tax_total.
     subtotal = models.DecimalField(max_digits=14, decimal_places=3)
+    shipping_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    discount_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    tax_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
     total = models.DecimalField(max_digits=14, decimal_places=3)
     refunded_amount = models.DecimalField(max_digits=14, decimal_places=3, default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     saga_step = models.CharField(max_length=20, choices=SagaStep.choices, default=SagaStep.CREATED)
     payment_id = models.UUIDField(null=True, blank=True)
+    # Frozen copies from the cart it was completed from (checkout); empty on an order placed
+    # server-to-server (POST /api/v1/orders/), which ships nothing.
+    cart_id = models.UUIDField(null=True, blank=True)
+    shipping_address = models.JSONField(null=True, blank=True)
+    billing_address = models.JSONField(null=True, blank=True)
+    shipping_method = models.CharField(max_length=100, blank=True, default="")  # its name when ordered
+    shipping_method_id = models.BigIntegerField(null=True, blank=True)  # checkout's id: a plain id, no FK
     version = models.PositiveIntegerField(default=1)
     # A staff action (ship, cancel, refund) claims the order before calling other modules, so that
     # two actions at once never both reach the payment provider; a crashed claim goes stale.
@@ -56,6 +67,11 @@ class Order(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["customer", "idempotency_key"], name="order_customer_idempotency_uniq"),
+            # A cart completes into one order: at most one order per cart that is not a failed
+            # attempt (rejected for stock or payment_failed), so the customer may try again.
+            models.UniqueConstraint(fields=["cart_id"], name="order_cart_uniq",
+                                    condition=models.Q(cart_id__isnull=False)
+                                    & ~models.Q(status__in=["rejected", "payment_failed"])),
         ]
         indexes = [models.Index(fields=["status", "updated_at"], name="order_status_updated_idx")]
         permissions = [

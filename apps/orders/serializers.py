@@ -61,25 +61,68 @@ class PaymentSummarySerializer(serializers.Serializer):
     amount_refunded = serializers.DecimalField(max_digits=14, decimal_places=3, coerce_to_string=True)
 
 
+class AddressSnapshotSerializer(serializers.Serializer):
+    """An address as the order recorded it when placed (a copy: later address-book edits do not
+    change it)."""
+
+    name = serializers.CharField()
+    company = serializers.CharField(required=False)
+    line1 = serializers.CharField()
+    line2 = serializers.CharField(required=False)
+    city = serializers.CharField(required=False)
+    region = serializers.CharField(required=False)
+    postal_code = serializers.CharField(required=False)
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2")
+    phone = serializers.CharField(required=False)
+
+
 class OrderSerializer(serializers.ModelSerializer):
-    """Every field is server-owned: clients change an order only through its actions."""
+    """Every field is server-owned: clients change an order only through its actions.
+
+    The totals breakdown: total = subtotal + shipping_total - discount_total + tax_total. An order
+    completed from a cart carries both addresses and its shipping method; one placed server to
+    server (POST /api/v1/orders/) has none, and its total is its subtotal."""
 
     subtotal = serializers.SerializerMethodField()
+    shipping_total = serializers.SerializerMethodField()
+    discount_total = serializers.SerializerMethodField()
+    tax_total = serializers.SerializerMethodField()
     total = serializers.SerializerMethodField()
     refunded_amount = serializers.SerializerMethodField()
+    shipping_address = serializers.SerializerMethodField()
+    billing_address = serializers.SerializerMethodField()
     lines = OrderLineSerializer(many=True, read_only=True)
 
     class Meta:
         model = Order
-        fields = ["id", "number", "status", "currency", "subtotal", "total", "refunded_amount", "email", "phone",
-                  "lines", "version", "created_at", "confirmed_at", "paid_at", "shipped_at", "cancelled_at"]
+        fields = ["id", "number", "status", "currency", "subtotal", "shipping_total", "discount_total", "tax_total",
+                  "total", "refunded_amount", "email", "phone", "shipping_address", "billing_address",
+                  "shipping_method", "shipping_method_id", "cart_id", "lines", "version", "created_at",
+                  "confirmed_at", "paid_at", "shipped_at", "cancelled_at"]
         read_only_fields = fields
 
     def get_subtotal(self, order) -> str:
         return str(money(order.subtotal, order.currency))
 
+    def get_shipping_total(self, order) -> str:
+        return str(money(order.shipping_total, order.currency))
+
+    def get_discount_total(self, order) -> str:
+        return str(money(order.discount_total, order.currency))
+
+    def get_tax_total(self, order) -> str:
+        return str(money(order.tax_total, order.currency))
+
     def get_total(self, order) -> str:
         return str(money(order.total, order.currency))
+
+    @extend_schema_field(AddressSnapshotSerializer(allow_null=True))
+    def get_shipping_address(self, order):
+        return order.shipping_address
+
+    @extend_schema_field(AddressSnapshotSerializer(allow_null=True))
+    def get_billing_address(self, order):
+        return order.billing_address
 
     def get_refunded_amount(self, order) -> str:
         return str(money(order.refunded_amount, order.currency))
@@ -113,6 +156,12 @@ class OrderDetailSerializer(OrderSerializer):
                 "amount_authorized": str(money(info.amount_authorized, info.currency)),
                 "amount_captured": str(money(info.amount_captured, info.currency)),
                 "amount_refunded": str(money(info.amount_refunded, info.currency))}
+
+
+def order_detail_data(order: Order, *, lines, timeline, payment) -> dict:
+    """The body of GET /api/v1/orders/{id}/ for this order, from its lines, timeline and payment
+    as the caller holds them."""
+    return OrderDetailSerializer(order, context={"lines": lines, "timeline": timeline, "payment": payment}).data
 
 
 class CancelSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from apps.orders.serializers import (
     OrderFilterSerializer,
     OrderSerializer,
     RefundSerializer,
+    order_detail_data,
 )
 from apps.orders.services.lifecycle import order_cancel, order_note_add, order_refund, order_ship
 from apps.orders.services.placement import order_place
@@ -54,8 +55,7 @@ def _detail_response(order: Order, request, status_code=status.HTTP_200_OK) -> R
 
 
 def _order_response(order: Order, request, status_code, *, lines, timeline, payment) -> Response:
-    context = {"request": request, "lines": lines, "timeline": timeline, "payment": payment}
-    body = OrderDetailSerializer(order, context=context).data
+    body = order_detail_data(order, lines=lines, timeline=timeline, payment=payment)
     return Response(body, status=status_code, headers={"ETag": f'"{order.version}"'})
 
 
@@ -88,7 +88,13 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                    examples=PLACEMENT_EXAMPLES, responses={201: OrderDetailSerializer, **ERRORS})
     @idempotent
     def create(self, request):
-        """Place an order: price the lines, hold the stock, authorize the payment, confirm.
+        """Place an order server to server: price the lines, hold the stock, authorize the payment, confirm.
+
+        For integrations that order without a cart (a marketplace, a point of sale, a back
+        office): nothing is shipped, so the order has no addresses and no shipping method, and
+        its total is its subtotal. A storefront completes a cart instead
+        (`POST /api/v1/carts/{id}/complete/`), which records the addresses, the shipping method
+        and price and the totals breakdown.
 
         A retry with the same Idempotency-Key gets the first answer (`Idempotent-Replayed: true`),
         never a second order. Unknown or inactive SKUs are 422, missing stock is 409; a declined

@@ -32,7 +32,7 @@ class ReadOnlyAdmin(ReadOnlyModelAdmin):
 
 @admin.register(DailySales)
 class DailySalesAdmin(ReadOnlyAdmin):
-    list_display = ["day", "currency", "orders", "gross", "refunds", "net"]
+    list_display = ["day", "currency", "orders", "gross", "shipping", "refunds", "net"]
     list_filter = ["currency", ("day", admin.DateFieldListFilter)]
     date_hierarchy = "day"
     ordering = ["-key"]
@@ -40,7 +40,8 @@ class DailySalesAdmin(ReadOnlyAdmin):
 
 @admin.register(OrderReport)
 class OrderReportAdmin(ReadOnlyAdmin):
-    list_display = ["number", "status", "currency", "total", "refunded_amount", "placed_at", "paid_at", "shipped_at"]
+    list_display = ["number", "status", "currency", "shipping_total", "total", "refunded_amount", "placed_at",
+                    "paid_at", "shipped_at"]
     list_filter = ["status", "currency", ("placed_on", admin.DateFieldListFilter)]
     search_fields = ["number"]
     uuid_search_fields = ("order_id", "payment_id")

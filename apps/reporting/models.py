@@ -38,6 +38,9 @@ class OrderReport(models.Model):
     currency = models.CharField(max_length=3, blank=True, default="")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
     subtotal = models.DecimalField(**MONEY, null=True, blank=True)
+    # Shipping revenue: the order's shipping price (zero for an order that ships nothing, and for
+    # orders whose events are version 1, which did not carry it).
+    shipping_total = models.DecimalField(**MONEY, default=0)
     total = models.DecimalField(**MONEY, null=True, blank=True)
     refunded_amount = models.DecimalField(**MONEY, default=0)
     # A refund event said the order is fully refunded (sum of refunds reaching the total says it too).
@@ -86,15 +89,16 @@ class OrderRefund(models.Model):
 class DailySales(models.Model):
     """Sales per UTC day and currency, recomputed from OrderReport and OrderRefund.
 
-    orders and gross: orders placed that day that are not cancelled (a cancelled order never
-    sold anything: its payment was voided or refunded with it); refunds: refunds that happened
-    that day; net = gross - refunds."""
+    orders, gross and shipping: orders placed that day that are not cancelled (a cancelled order
+    never sold anything: its payment was voided or refunded with it), their totals and the part
+    of them that is shipping revenue; refunds: refunds that happened that day; net = gross - refunds."""
 
     key = models.CharField(primary_key=True, max_length=14)  # "2026-11-21:USD"
     day = models.DateField()
     currency = models.CharField(max_length=3)
     orders = models.IntegerField(default=0)  # not Positive...: that is a CHECK constraint
     gross = models.DecimalField(**MONEY_SUM, default=0)
+    shipping = models.DecimalField(**MONEY_SUM, default=0)  # of gross
     refunds = models.DecimalField(**MONEY_SUM, default=0)
     net = models.DecimalField(**MONEY_SUM, default=0)
 

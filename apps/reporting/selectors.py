@@ -78,10 +78,11 @@ def order_report_export_batch(*, after: OrderReport | None, batch_size: int, **f
 
 
 def daily_sales_order_figures(*, day: dt.date, currency: str) -> QuerySet:
-    """Orders and gross of one day and currency: at most one row (no row: nothing sold)."""
+    """Orders, gross and shipping of one day and currency: at most one row (no row: nothing sold)."""
     return (OrderReport.objects.filter(placed_on=day, currency=currency, cancelled_at__isnull=True)
             .values("placed_on", "currency")
-            .annotate(orders=Count("order_id"), gross=Sum("total", default=ZERO))
+            .annotate(orders=Count("order_id"), gross=Sum("total", default=ZERO),
+                      shipping=Sum("shipping_total", default=ZERO))
             .order_by())
 
 

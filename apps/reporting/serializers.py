@@ -54,11 +54,11 @@ def _money_fields(instance, data: dict, fields) -> dict:
 
 
 class DailySalesSerializer(serializers.ModelSerializer):
-    MONEY_FIELDS = ("gross", "refunds", "net")
+    MONEY_FIELDS = ("gross", "shipping", "refunds", "net")
 
     class Meta:
         model = DailySales
-        fields = ["day", "currency", "orders", "gross", "refunds", "net"]
+        fields = ["day", "currency", "orders", "gross", "shipping", "refunds", "net"]
         read_only_fields = fields
 
     def to_representation(self, instance):
@@ -66,11 +66,12 @@ class DailySalesSerializer(serializers.ModelSerializer):
 
 
 class OrderReportSerializer(serializers.ModelSerializer):
-    MONEY_FIELDS = ("subtotal", "total", "refunded_amount")
+    MONEY_FIELDS = ("subtotal", "shipping_total", "total", "refunded_amount")
 
     class Meta:
         model = OrderReport
-        fields = ["order_id", "number", "customer_id", "status", "currency", "subtotal", "total", "refunded_amount",
+        fields = ["order_id", "number", "customer_id", "status", "currency", "subtotal", "shipping_total", "total",
+                  "refunded_amount",
                   "placed_at", "paid_at", "shipped_at", "cancelled_at", "refunded_at"]
         read_only_fields = fields
 

@@ -80,8 +80,9 @@ class DailySalesReportView(generics.ListAPIView):
 
     @extend_schema(parameters=[DailySalesQuerySerializer], responses={200: DailySalesSerializer(many=True), **ERRORS})
     def get(self, request):
-        """Staff: sales per day and currency (orders, gross, refunds, net), oldest day first, from
-        the read model that order and payment events feed; `from` and `to` bound the days."""
+        """Staff: sales per day and currency (orders, gross, shipping, refunds, net), oldest day
+        first, from the read model that order and payment events feed; `from` and `to` bound the
+        days. `shipping` is the shipping revenue within `gross`."""
         rows = selectors.daily_sales_list(**_filters(DailySalesQuerySerializer, request))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

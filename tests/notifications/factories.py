@@ -42,6 +42,24 @@ class OrderPlacedDataFactory(OrderEventDataFactory):
     ])
 
 
+BERLIN = {"name": "Erika Mustermann", "company": "", "line1": "Heidestrasse 17", "line2": "", "city": "Berlin",
+          "region": "", "postal_code": "10557", "country": "DE", "phone": ""}
+
+
+class OrderPlacedV2DataFactory(OrderPlacedDataFactory):
+    """schemas/events/orders.order_placed.v2.json: a storefront order shipped to Berlin."""
+
+    subtotal = "59.97"
+    shipping_total = "4.90"
+    discount_total = "0.00"
+    tax_total = "0.00"
+    total = "64.87"
+    shipping_method = "Standard"
+    shipping_method_id = 3
+    shipping_address = factory.LazyFunction(lambda: dict(BERLIN))
+    billing_address = factory.LazyFunction(lambda: dict(BERLIN))
+
+
 class OrderShippedDataFactory(OrderEventDataFactory):
     status = "shipped"
     phone = "+49 151 2345 6789"

@@ -19,10 +19,22 @@ from apps.reporting.models import DailySales
 T0 = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
 
 
-def envelope(event: DomainEvent, *, at: dt.datetime, event_id: uuid.UUID | None = None) -> dict:
-    """The message the relay publishes for `event`, recorded at `at`."""
-    row = OutboxEvent(id=event_id or uuid.uuid4(), event_type=event.event_type, version=event.version,
-                      aggregate_id=str(event.aggregate_id()), occurred_at=at, data=event.data(), traceparent="")
+# What version 2 of the order events added (schemas/events/orders.*.v2.json); order_placed v1
+# already carried the subtotal.
+ORDER_V2_FIELDS = ("subtotal", "shipping_total", "discount_total", "tax_total", "shipping_method",
+                   "shipping_method_id", "shipping_address", "billing_address")
+
+
+def envelope(event: DomainEvent, *, at: dt.datetime, event_id: uuid.UUID | None = None,
+             version: int | None = None) -> dict:
+    """The message the relay publishes for `event`, recorded at `at`. `version=1` for an order
+    event: as producers published it before version 2 (older events in queues and the archive)."""
+    data = event.data()
+    if version == 1:
+        kept = ("subtotal",) if event.event_type == "orders.order_placed" else ()
+        data = {key: value for key, value in data.items() if key not in ORDER_V2_FIELDS or key in kept}
+    row = OutboxEvent(id=event_id or uuid.uuid4(), event_type=event.event_type, version=version or event.version,
+                      aggregate_id=str(event.aggregate_id()), occurred_at=at, data=data, traceparent="")
     return row.envelope()
 
 
@@ -37,8 +49,15 @@ class OrderPlacedFactory(factory.Factory):
     phone = ""
     currency = "USD"
     total = Decimal("45.00")
-    subtotal = factory.SelfAttribute("total")
+    shipping_total = Decimal("0.00")
+    discount_total = Decimal("0.00")
+    tax_total = Decimal("0.00")
+    subtotal = factory.LazyAttribute(lambda o: o.total - o.shipping_total + o.discount_total - o.tax_total)
     status = "confirmed"
+    shipping_method = ""
+    shipping_method_id = None
+    shipping_address = None
+    billing_address = None
     payment_id = factory.LazyFunction(uuid.uuid4)
     lines = factory.LazyAttribute(lambda o: (order_events.OrderLineData(
         sku="MUG-1", name="Mug", quantity=1, unit_price=o.total, line_total=o.total),))
@@ -50,10 +69,11 @@ class OrderStory:
 
     placed: order_events.OrderPlaced
     refunded_total: Decimal = Decimal(0)
+    version: int | None = None  # 1: the events as published before version 2
 
     @classmethod
-    def new(cls, **fields) -> OrderStory:
-        return cls(placed=OrderPlacedFactory(**fields))
+    def new(cls, version: int | None = None, **fields) -> OrderStory:
+        return cls(placed=OrderPlacedFactory(**fields), version=version)
 
     @property
     def order_id(self) -> uuid.UUID:
@@ -62,27 +82,31 @@ class OrderStory:
     def _fields(self, status: str) -> dict:
         p = self.placed
         return {"order_id": p.order_id, "number": p.number, "customer_id": p.customer_id, "email": p.email,
-                "phone": p.phone, "currency": p.currency, "total": p.total, "status": status}
+                "phone": p.phone, "currency": p.currency, "total": p.total, "status": status,
+                **{field: getattr(p, field) for field in ORDER_V2_FIELDS}}
+
+    def _envelope(self, event: DomainEvent, at: dt.datetime) -> dict:
+        return envelope(event, at=at, version=self.version)
 
     def place(self, at: dt.datetime = T0) -> dict:
-        return envelope(self.placed, at=at)
+        return self._envelope(self.placed, at)
 
     def pay(self, at: dt.datetime) -> dict:
-        return envelope(order_events.OrderPaid(**self._fields("confirmed"), payment_id=self.placed.payment_id,
-                                               amount=self.placed.total), at=at)
+        return self._envelope(order_events.OrderPaid(**self._fields("confirmed"), payment_id=self.placed.payment_id,
+                                                     amount=self.placed.total), at)
 
     def ship(self, at: dt.datetime) -> dict:
-        return envelope(order_events.OrderShipped(**self._fields("shipped")), at=at)
+        return self._envelope(order_events.OrderShipped(**self._fields("shipped")), at)
 
     def cancel(self, at: dt.datetime) -> dict:
-        return envelope(order_events.OrderCancelled(**self._fields("cancelled"), reason="Customer asked"), at=at)
+        return self._envelope(order_events.OrderCancelled(**self._fields("cancelled"), reason="Customer asked"), at)
 
     def refund(self, amount: str | Decimal, at: dt.datetime) -> dict:
         """A refund after the ones already told: its status says whether the order is now fully refunded."""
         self.refunded_total += Decimal(amount)
         status = "refunded" if self.refunded_total == self.placed.total else "partially_refunded"
-        return envelope(order_events.OrderRefunded(**self._fields(status), amount=Decimal(amount),
-                                                   refunded_total=self.refunded_total), at=at)
+        return self._envelope(order_events.OrderRefunded(**self._fields(status), amount=Decimal(amount),
+                                                         refunded_total=self.refunded_total), at)
 
 
 class PaymentStory:
@@ -132,5 +156,6 @@ class DailySalesFactory(factory.django.DjangoModelFactory):
     key = factory.LazyAttribute(lambda o: DailySales.key_for(o.day, o.currency))
     orders = 2
     gross = Decimal("90.00")
+    shipping = Decimal("0.00")
     refunds = Decimal("10.00")
     net = factory.LazyAttribute(lambda o: o.gross - o.refunds)

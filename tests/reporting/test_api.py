@@ -41,8 +41,9 @@ def _all_pages(client, url: str, **params) -> list[dict]:
 
 @pytest.fixture
 def shop():
-    """Three days of sales: USD on the 21st and 22nd (one refunded the day after), EUR and JPY on the 21st."""
-    a = OrderStory.new(total=Decimal("40.00"), currency="USD")
+    """Three days of sales: USD on the 21st and 22nd (one refunded the day after, one shipped for
+    4.90), EUR and JPY on the 21st."""
+    a = OrderStory.new(total=Decimal("40.00"), shipping_total=Decimal("4.90"), currency="USD")
     b = OrderStory.new(total=Decimal("60.00"), currency="USD")
     c = OrderStory.new(total=Decimal("15.50"), currency="EUR")
     d = OrderStory.new(total=Decimal("1200"), currency="JPY")
@@ -58,8 +59,10 @@ def test_staff_read_daily_sales_of_a_date_range_in_one_currency(staff_client, sh
 
     assert response.status_code == 200
     assert response.json()["results"] == [
-        {"day": "2026-11-21", "currency": "USD", "orders": 1, "gross": "40.00", "refunds": "0.00", "net": "40.00"},
-        {"day": "2026-11-22", "currency": "USD", "orders": 1, "gross": "60.00", "refunds": "10.00", "net": "50.00"},
+        {"day": "2026-11-21", "currency": "USD", "orders": 1, "gross": "40.00", "shipping": "4.90", "refunds": "0.00",
+         "net": "40.00"},
+        {"day": "2026-11-22", "currency": "USD", "orders": 1, "gross": "60.00", "shipping": "0.00", "refunds": "10.00",
+         "net": "50.00"},
     ]
 
 
@@ -79,6 +82,7 @@ def test_staff_list_orders_by_status_and_placement_day(staff_client, shop):
     assert (row["number"], row["customer_id"], row["status"]) == (a.placed.number, a.placed.customer_id,
                                                                    "partially_refunded")
     assert (row["total"], row["refunded_amount"], row["currency"]) == ("40.00", "10.00", "USD")
+    assert (row["subtotal"], row["shipping_total"]) == ("35.10", "4.90")
     assert row["placed_at"].startswith("2026-11-21T09:00")
     assert row["shipped_at"].startswith("2026-11-21T21:00")
 
@@ -152,8 +156,8 @@ def test_daily_sales_export_streams_every_matching_row_as_csv(staff_client, sett
     assert [(row["day"], row["currency"]) for row in rows] == [
         ("2026-01-01", "USD"), ("2026-01-02", "USD"), ("2026-01-03", "EUR"), ("2026-01-03", "USD"),
         ("2026-01-04", "USD")]
-    assert rows[2] == {"day": "2026-01-03", "currency": "EUR", "orders": "2", "gross": "7.50", "refunds": "0.00",
-                       "net": "7.50"}
+    assert rows[2] == {"day": "2026-01-03", "currency": "EUR", "orders": "2", "gross": "7.50", "shipping": "0.00",
+                       "refunds": "0.00", "net": "7.50"}
 
 
 def test_orders_export_streams_every_matching_order_as_csv(staff_client, settings, shop):

@@ -68,8 +68,8 @@ def migration_sql(connection, app_label: str, name: str) -> list[str]:
 DAILY_SALES_FIRST_PAGE = """
 SELECT TOP 51 [reporting_dailysales].[key], [reporting_dailysales].[day],
     [reporting_dailysales].[currency], [reporting_dailysales].[orders],
-    [reporting_dailysales].[gross], [reporting_dailysales].[refunds],
-    [reporting_dailysales].[net]
+    [reporting_dailysales].[gross], [reporting_dailysales].[shipping],
+    [reporting_dailysales].[refunds], [reporting_dailysales].[net]
 FROM [reporting_dailysales]
 WHERE ([reporting_dailysales].[day] >= %s AND [reporting_dailysales].[day] <= %s AND
     [reporting_dailysales].[currency] = %s)
@@ -80,7 +80,8 @@ ORDERS_FIRST_PAGE = """
 SELECT TOP 51 [reporting_orderreport].[order_id], [reporting_orderreport].[number],
     [reporting_orderreport].[customer_id], [reporting_orderreport].[currency],
     [reporting_orderreport].[status], [reporting_orderreport].[subtotal],
-    [reporting_orderreport].[total], [reporting_orderreport].[refunded_amount],
+    [reporting_orderreport].[shipping_total], [reporting_orderreport].[total],
+    [reporting_orderreport].[refunded_amount],
     [reporting_orderreport].[fully_refunded], [reporting_orderreport].[payment_id],
     [reporting_orderreport].[placed_at], [reporting_orderreport].[paid_at],
     [reporting_orderreport].[shipped_at], [reporting_orderreport].[cancelled_at],
@@ -96,7 +97,8 @@ ORDERS_LATER_PAGE = """
 SELECT [reporting_orderreport].[order_id], [reporting_orderreport].[number],
     [reporting_orderreport].[customer_id], [reporting_orderreport].[currency],
     [reporting_orderreport].[status], [reporting_orderreport].[subtotal],
-    [reporting_orderreport].[total], [reporting_orderreport].[refunded_amount],
+    [reporting_orderreport].[shipping_total], [reporting_orderreport].[total],
+    [reporting_orderreport].[refunded_amount],
     [reporting_orderreport].[fully_refunded], [reporting_orderreport].[payment_id],
     [reporting_orderreport].[placed_at], [reporting_orderreport].[paid_at],
     [reporting_orderreport].[shipped_at], [reporting_orderreport].[cancelled_at],
@@ -112,7 +114,8 @@ ORDERS_EXPORT_BATCH = """
 SELECT TOP 1000 [reporting_orderreport].[order_id], [reporting_orderreport].[number],
     [reporting_orderreport].[customer_id], [reporting_orderreport].[currency],
     [reporting_orderreport].[status], [reporting_orderreport].[subtotal],
-    [reporting_orderreport].[total], [reporting_orderreport].[refunded_amount],
+    [reporting_orderreport].[shipping_total], [reporting_orderreport].[total],
+    [reporting_orderreport].[refunded_amount],
     [reporting_orderreport].[fully_refunded], [reporting_orderreport].[payment_id],
     [reporting_orderreport].[placed_at], [reporting_orderreport].[paid_at],
     [reporting_orderreport].[shipped_at], [reporting_orderreport].[cancelled_at],
@@ -128,7 +131,8 @@ ORDER BY [reporting_orderreport].[placed_at] ASC, [reporting_orderreport].[order
 DAILY_SALES_ORDER_FIGURES = """
 SELECT [reporting_orderreport].[placed_on] AS [placed_on], [reporting_orderreport].[currency] AS
     [currency], COUNT_BIG([reporting_orderreport].[order_id]) AS [orders],
-    COALESCE(SUM([reporting_orderreport].[total]), %s) AS [gross]
+    COALESCE(SUM([reporting_orderreport].[total]), %s) AS [gross],
+    COALESCE(SUM([reporting_orderreport].[shipping_total]), %s) AS [shipping]
 FROM [reporting_orderreport]
 WHERE ([reporting_orderreport].[cancelled_at] IS NULL AND [reporting_orderreport].[currency] =
     %s AND [reporting_orderreport].[placed_on] = %s)
@@ -147,8 +151,8 @@ GROUP BY [reporting_orderrefund].[refunded_on], [reporting_orderrefund].[currenc
 DAILY_SALES_ROW_LOCK = """
 SELECT [reporting_dailysales].[key], [reporting_dailysales].[day],
     [reporting_dailysales].[currency], [reporting_dailysales].[orders],
-    [reporting_dailysales].[gross], [reporting_dailysales].[refunds],
-    [reporting_dailysales].[net]
+    [reporting_dailysales].[gross], [reporting_dailysales].[shipping],
+    [reporting_dailysales].[refunds], [reporting_dailysales].[net]
 FROM [reporting_dailysales] WITH (ROWLOCK, UPDLOCK)
 WHERE [reporting_dailysales].[key] = %s
 """
@@ -242,7 +246,7 @@ def report_queries() -> dict:
             ORDERS_EXPORT_BATCH, ("2026-11-21", NINE, "7d9f1c2e000040008000000000000001", NINE)),
         "daily sales recompute, orders and gross": (
             selectors.daily_sales_order_figures(day=NOV_21, currency="USD"),
-            DAILY_SALES_ORDER_FIGURES, (Decimal(0), "USD", "2026-11-21")),
+            DAILY_SALES_ORDER_FIGURES, (Decimal(0), Decimal(0), "USD", "2026-11-21")),
         "daily sales recompute, refunds": (
             selectors.daily_sales_refund_figures(day=NOV_21, currency="USD"),
             DAILY_SALES_REFUND_FIGURES, (Decimal(0), "USD", "2026-11-21")),
@@ -278,6 +282,23 @@ def test_the_reporting_ddl_keeps_the_portability_rules():
     assert "CHECK" not in ddl  # no check constraints (PositiveIntegerField would add one)
     assert " DEFAULT " not in ddl  # defaults come from Python, not the database
     assert "FLOAT" not in ddl and "REAL" not in ddl  # money is numeric
+
+
+def test_the_shipping_revenue_migration_adds_its_columns_and_leaves_no_database_default():
+    statements = migration_sql(offline_mssql_connection(), "reporting", "0003_shipping_revenue")
+
+    added = [statement for statement in statements if " ADD " in statement]
+    assert added == [
+        "ALTER TABLE [reporting_dailysales] ADD [shipping] numeric(18, 3) DEFAULT 0 NOT NULL;",
+        "ALTER TABLE [reporting_orderreport] ADD [shipping_total] numeric(14, 3) DEFAULT 0 NOT NULL;",
+    ]
+    # The DEFAULT only fills the rows already there (all from version 1 events: no shipping); it
+    # is dropped at once, so the schema keeps no database default (portability rule 7).
+    dropped = [statement for statement in statements if "DROP CONSTRAINT" in statement]
+    assert [statement.split("]")[0] for statement in dropped] == ["ALTER TABLE [reporting_dailysales",
+                                                                  "ALTER TABLE [reporting_orderreport"]
+    ddl = " ".join(statements).upper()
+    assert "CHECK" not in ddl and "FLOAT" not in ddl and "IDENTITY" not in ddl
 
 
 # ---------------------------------------------------------------- against a real SQL Server

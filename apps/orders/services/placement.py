@@ -7,11 +7,13 @@ idempotent per order, so running a step twice is harmless."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,10 +24,10 @@ from apps.common.http.problems import ApplicationError
 from apps.common.messaging.events import DomainEvent
 from apps.common.money import money
 from apps.orders import events
-from apps.orders.errors import MixedCurrencies, OutOfStock, UnknownProducts
+from apps.orders.errors import CartAlreadyOrdered, MixedCurrencies, OrderTotalMismatch, OutOfStock, UnknownProducts
 from apps.orders.models import Order, OrderEvent, OrderLine
 from apps.orders.services.transitions import order_event_fields, order_paid_event, order_transition, timeline_add
-from apps.orders.types import LineRequest
+from apps.orders.types import CartSnapshot, LineRequest, SnapshotLine
 from apps.payments import api as payments
 
 Status, Step = Order.Status, Order.SagaStep
@@ -52,8 +54,7 @@ def _placed_event(order: Order, lines: Sequence[OrderLine]) -> DomainEvent:
                                            unit_price=money(line.unit_price, order.currency),
                                            line_total=money(line.line_total, order.currency))
                       for line in lines)
-    return events.OrderPlaced(**order_event_fields(order), subtotal=money(order.subtotal, order.currency),
-                              lines=line_data, payment_id=order.payment_id)
+    return events.OrderPlaced(**order_event_fields(order), lines=line_data, payment_id=order.payment_id)
 
 
 def _saga_step(order: Order, step: str, message: str) -> OrderEvent:
@@ -73,7 +74,9 @@ def _authorize_key(order: Order) -> str:
 
 def order_place(*, customer, lines: Sequence[LineRequest], payment_token: str, email: str, phone: str = "",
                 idempotency_key: str) -> Placement:
-    """Place an order: price, create, reserve stock, authorize payment, confirm.
+    """Place an order server to server (POST /api/v1/orders/): price the lines from the catalog,
+    create, reserve stock, authorize payment, confirm. Nothing is shipped: the total is the
+    subtotal.
 
     Raises UnknownProducts / MixedCurrencies (nothing written), OutOfStock (order rejected),
     PaymentDeclined or PaymentProviderUnavailable (order payment_failed, stock released)."""
@@ -93,22 +96,13 @@ def order_place(*, customer, lines: Sequence[LineRequest], payment_token: str, e
         raise MixedCurrencies(extra={"currencies": sorted(currencies)})
     (currency,) = currencies
 
-    priced = [(snapshots[sku], quantity, money(snapshots[sku].unit_price * quantity, currency))
-              for sku, quantity in quantities.items()]
-    subtotal = money(sum((total for _, _, total in priced), Decimal(0)), currency)
-    now = timezone.now()
+    priced = [SnapshotLine(sku=sku, name=snapshots[sku].name, unit_price=snapshots[sku].unit_price,
+                           quantity=quantity) for sku, quantity in quantities.items()]
+    subtotal = _subtotal(priced, currency)
     try:
-        with transaction.atomic():
-            order = Order.objects.create(number=_number(), customer=customer, idempotency_key=idempotency_key,
-                                         email=email, phone=phone, currency=currency, subtotal=subtotal,
-                                         total=subtotal, created_at=now, updated_at=now)
-            order_lines = OrderLine.objects.bulk_create([
-                OrderLine(order=order, sku=snap.sku, name=snap.name, unit_price=snap.unit_price, quantity=quantity,
-                          line_total=line_total)
-                for snap, quantity, line_total in priced
-            ])
-            created = timeline_add(order, kind=OrderEvent.Kind.STATUS, to_status=Status.PENDING, actor=customer,
-                                   message="Order created")
+        order, order_lines, created = _order_create(
+            priced, customer_id=customer.pk, actor=customer, idempotency_key=idempotency_key, email=email,
+            phone=phone, currency=currency, subtotal=subtotal, total=subtotal)
     except IntegrityError:
         # The same customer and key raced past the idempotency layer: continue the one order.
         return _placement_resume(Order.objects.get(customer=customer, idempotency_key=idempotency_key),
@@ -116,6 +110,89 @@ def order_place(*, customer, lines: Sequence[LineRequest], payment_token: str, e
     timeline = [created]
     payment = _placement_run(order, order_lines, payment_token, timeline)
     return Placement(order=order, lines=tuple(order_lines), timeline=tuple(timeline), payment=payment)
+
+
+def order_place_from_cart(*, customer_id: int | None, snapshot: CartSnapshot, payment_token: str, email: str,
+                          phone: str = "", idempotency_key: str) -> Placement:
+    """Place the order a cart's completion asks for (apps.checkout): its lines at the prices the
+    cart showed, both addresses, the shipping method and price, the totals breakdown; then the
+    same saga as every order (reserve, authorize, confirm; or compensate). A guest order has no
+    customer.
+
+    Idempotent per cart and key: the same call again continues or returns the one order. Raises
+    OrderTotalMismatch when the snapshot's total is not the sum of its parts (nothing written),
+    CartAlreadyOrdered when another completion of the cart placed an order that did not fail,
+    then as order_place: OutOfStock, PaymentDeclined, PaymentProviderUnavailable."""
+    key = _cart_key(snapshot.cart_id, idempotency_key)
+    existing = Order.objects.filter(cart_id=snapshot.cart_id, idempotency_key=key).first()
+    if existing is not None:
+        return _placement_resume(existing, payment_token)
+    currency = snapshot.currency
+    if not snapshot.lines:
+        raise OrderTotalMismatch("The cart has no lines.", extra={"cart_id": str(snapshot.cart_id)})
+    subtotal = _subtotal(snapshot.lines, currency)
+    shipping = money(snapshot.shipping_total, currency)
+    discount, tax = money(snapshot.discount_total, currency), money(snapshot.tax_total, currency)
+    total = money(subtotal + shipping - discount + tax, currency)
+    if total != money(snapshot.total, currency):
+        raise OrderTotalMismatch(f"The cart's total {snapshot.total} {currency} is not its parts' {total}.",
+                                 extra={"cart_id": str(snapshot.cart_id)})
+    try:
+        order, order_lines, created = _order_create(
+            snapshot.lines, customer_id=customer_id, actor=None, idempotency_key=key, email=email, phone=phone,
+            currency=currency, subtotal=subtotal, total=total, shipping_total=shipping, discount_total=discount,
+            tax_total=tax, cart_id=snapshot.cart_id, shipping_address=dict(snapshot.shipping_address),
+            billing_address=dict(snapshot.billing_address), shipping_method=snapshot.shipping_method,
+            shipping_method_id=snapshot.shipping_method_id)
+    except IntegrityError:
+        # Another completion of this cart placed an order that is still alive (order_cart_uniq).
+        live = Order.objects.filter(cart_id=snapshot.cart_id).exclude(status__in=FAILED).first()
+        if live is not None and live.idempotency_key == key:
+            return _placement_resume(live, payment_token)
+        raise CartAlreadyOrdered(extra={"cart_id": str(snapshot.cart_id),
+                                        "order_id": str(live.id) if live else None}) from None
+    timeline = [created]
+    payment = _placement_run(order, order_lines, payment_token, timeline)
+    return Placement(order=order, lines=tuple(order_lines), timeline=tuple(timeline), payment=payment)
+
+
+FAILED = (Status.REJECTED, Status.PAYMENT_FAILED)  # placements that failed: their cart may try again
+
+
+def _cart_key(cart_id: UUID, idempotency_key: str) -> str:
+    """The order's idempotency key for a cart's completion: never the same as a key the customer
+    used on POST /api/v1/orders/ (unique per customer and key)."""
+    key = f"cart:{cart_id}:{idempotency_key}"
+    if len(key) > Order._meta.get_field("idempotency_key").max_length:
+        key = f"cart:{cart_id}:sha256:{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
+    return key
+
+
+def _subtotal(lines: Sequence[SnapshotLine], currency: str) -> Decimal:
+    return money(sum((line.unit_price * line.quantity for line in lines), Decimal(0)), currency)
+
+
+def _order_create(lines: Sequence[SnapshotLine], *, customer_id: int | None, actor, idempotency_key: str,
+                  email: str, phone: str, currency: str, subtotal: Decimal, total: Decimal,
+                  **fields) -> tuple[Order, list[OrderLine], OrderEvent]:
+    """The pending order with its line snapshots and first timeline entry, in one transaction.
+    Raises IntegrityError when a unique constraint (customer and key, cart) says it exists."""
+    now = timezone.now()
+    with transaction.atomic():
+        order = Order.objects.create(number=_number(), customer_id=customer_id, idempotency_key=idempotency_key,
+                                     email=email, phone=phone, currency=currency, subtotal=subtotal, total=total,
+                                     created_at=now, updated_at=now, **fields)
+        order_lines = OrderLine.objects.bulk_create([
+            OrderLine(order=order, sku=line.sku, name=line.name, unit_price=line.unit_price, quantity=line.quantity,
+                      line_total=money(line.unit_price * line.quantity, currency))
+            for line in lines
+        ])
+        if actor is None and customer_id is not None:
+            actor = order.customer
+        message = "Order created" if fields.get("cart_id") is None else "Order created from cart"
+        created = timeline_add(order, kind=OrderEvent.Kind.STATUS, to_status=Status.PENDING, actor=actor,
+                               message=message)
+    return order, order_lines, created
 
 
 def _placement_resume(order: Order, payment_token: str) -> Placement:

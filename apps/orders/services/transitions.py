@@ -24,9 +24,15 @@ def timeline_add(order: Order, *, kind: str, message: str = "", actor=None, from
 
 
 def order_event_fields(order: Order) -> dict:
+    """What every order event carries (schemas/events/orders.*.v2.json)."""
+    currency = order.currency
     return {"order_id": order.id, "number": order.number, "customer_id": order.customer_id, "email": order.email,
-            "phone": order.phone, "currency": order.currency, "total": money(order.total, order.currency),
-            "status": order.status}
+            "phone": order.phone, "currency": currency, "subtotal": money(order.subtotal, currency),
+            "shipping_total": money(order.shipping_total, currency),
+            "discount_total": money(order.discount_total, currency), "tax_total": money(order.tax_total, currency),
+            "total": money(order.total, currency), "status": order.status,
+            "shipping_method": order.shipping_method, "shipping_method_id": order.shipping_method_id,
+            "shipping_address": order.shipping_address, "billing_address": order.billing_address}
 
 
 def order_paid_event(order: Order) -> DomainEvent:

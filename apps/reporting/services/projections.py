@@ -5,6 +5,7 @@ that only grow, statuses derived by precedence), so events may arrive in any ord
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from uuid import UUID
@@ -37,16 +38,20 @@ def _order_apply(event: ReceivedEvent, change: Callable[[OrderReport, ReceivedEv
     data = event.data
     try:
         order_id, currency = UUID(str(data["order_id"])), str(data["currency"]).upper()
-        number, customer_id = str(data["number"]), int(data["customer_id"])
+        number, customer = str(data["number"]), data["customer_id"]
+        customer_id = None if customer is None else int(customer)  # None: a guest order (version 2)
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidEvent(f"Bad order data in {event.type} {event.id}: {exc}") from exc
     total = _amount(data, "total", currency)
     report, _ = OrderReport.objects.select_for_update().get_or_create(
         pk=order_id, defaults={"number": number, "customer_id": customer_id, "currency": currency,
                                "total": total, "last_event_at": event.occurred_at})
-    # Every order event carries the order's identity and total, which never change.
+    # Every order event carries the order's identity and total, which never change; from version
+    # 2 on also its shipping price (version 1 orders shipped nothing: the default 0 is right).
     report.number, report.customer_id, report.currency = number, customer_id, currency
     report.total = total if report.total is None else report.total
+    if event.version >= 2:
+        report.shipping_total = _amount(data, "shipping_total", currency)
     days = change(report, event)
     report.last_event_at = _latest(report.last_event_at, event.occurred_at)
     report.status = _order_status(report)
@@ -128,9 +133,10 @@ def _daily_sales_recompute(days: Days) -> None:
         refunds = _one(selectors.daily_sales_refund_figures(day=day, currency=currency))
         row.orders = orders["orders"] if orders else 0
         row.gross = orders["gross"] if orders else Decimal(0)
+        row.shipping = orders["shipping"] if orders else Decimal(0)
         row.refunds = refunds["refunds"] if refunds else Decimal(0)
         row.net = row.gross - row.refunds
-        row.save(update_fields=["orders", "gross", "refunds", "net"])
+        row.save(update_fields=["orders", "gross", "shipping", "refunds", "net"])
 
 
 # ---------------------------------------------------------------- payments
@@ -186,11 +192,17 @@ def _payment_apply(event: ReceivedEvent) -> None:
     report.save()
 
 
+_ORDER_CHANGES: dict[str, Callable[[OrderReport, ReceivedEvent], Days]] = {
+    "orders.order_placed": _placed,
+    "orders.order_paid": _paid,
+    "orders.order_shipped": _shipped,
+    "orders.order_cancelled": _cancelled,
+    "orders.order_refunded": _refunded,
+}
+
+# Order events come in version 1 (before shipping, issue #17) and 2: queues and the archive hold both.
 PROJECTIONS: dict[tuple[str, int], Callable[[ReceivedEvent], None]] = {
-    ("orders.order_placed", 1): lambda event: _order_apply(event, _placed),
-    ("orders.order_paid", 1): lambda event: _order_apply(event, _paid),
-    ("orders.order_shipped", 1): lambda event: _order_apply(event, _shipped),
-    ("orders.order_cancelled", 1): lambda event: _order_apply(event, _cancelled),
-    ("orders.order_refunded", 1): lambda event: _order_apply(event, _refunded),
+    **{(event_type, version): functools.partial(_order_apply, change=change)
+       for event_type, change in _ORDER_CHANGES.items() for version in (1, 2)},
     **{(event_type, 1): _payment_apply for event_type in _PAYMENT_TYPE_STATUS},
 }
