@@ -8,7 +8,6 @@ import uuid
 
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import render
 
 from apps.catalog.models import Category, Product, Reservation, ReservationEvent, Stock, StockAdjustment
 from apps.catalog.services.adjustments import stock_adjust
@@ -20,24 +19,18 @@ from apps.catalog.services.products import (
     product_deactivate,
     product_update,
 )
-from apps.catalog.validation import SKU_PATTERN
-from apps.common.admin import ReadOnlyModelAdmin
-from apps.common.http.problems import ApplicationError
-from apps.common.money import CURRENCIES, InvalidMoney, money
+from apps.catalog.validation import SKU_PATTERN, price_errors
+from apps.common.admin import ActionOutcome, ReadOnlyModelAdmin, action_each, action_form
 
 _ADMIN_ADJUSTMENTS = uuid.UUID("7d7b3f0e-2a51-4c59-8d43-61f4f1a9c0b2")  # namespace of admin form tokens
 
 
-def _price_errors(price, currency) -> dict[str, str]:
-    if currency not in CURRENCIES:
-        return {"currency": f"Unknown or unsupported currency {currency!r} (ISO 4217 code)."}
-    if price is None:
-        return {}
+def _stock_count(product: Product, counter: str) -> int:
+    """One of the product's stock counters; 0 while it has no stock row."""
     try:
-        value = money(price, currency)
-    except InvalidMoney as exc:
-        return {"price": str(exc)}
-    return {"price": "The price must not be negative."} if value < 0 else {}
+        return getattr(product.stock, counter)
+    except Stock.DoesNotExist:
+        return 0
 
 
 class ProductAdminForm(forms.ModelForm):
@@ -57,7 +50,7 @@ class ProductAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         currency = cleaned.get("currency", self.instance.currency)
-        for field, message in _price_errors(cleaned.get("price"), currency).items():
+        for field, message in price_errors(cleaned.get("price"), currency).items():
             self.add_error(field, message)
         return cleaned
 
@@ -74,7 +67,7 @@ class ProductChangeListForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        for field, message in _price_errors(cleaned.get("price"), self.instance.currency).items():
+        for field, message in price_errors(cleaned.get("price"), self.instance.currency).items():
             self.add_error(field if field in self.fields else None, message)
         return cleaned
 
@@ -155,17 +148,11 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.display(description="available")
     def available(self, product):
-        try:
-            return product.stock.available
-        except Stock.DoesNotExist:
-            return 0
+        return _stock_count(product, "available")
 
     @admin.display(description="held")
     def held(self, product):
-        try:
-            return product.stock.held
-        except Stock.DoesNotExist:
-            return 0
+        return _stock_count(product, "held")
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in EDITABLE_FIELDS}
@@ -191,28 +178,24 @@ class ProductAdmin(admin.ModelAdmin):
         if "apply" in request.POST:
             form = StockAdjustForm(request.POST)
             if form.is_valid():
-                token = form.cleaned_data["token"]
-                for product in queryset:
-                    try:
-                        adjustment = stock_adjust(sku=product.sku, delta=form.cleaned_data["delta"],
-                                              reason=form.cleaned_data["reason"], actor_id=str(request.user.pk),
-                                              actor_name=request.user.get_username(),
-                                              adjustment_id=uuid.uuid5(_ADMIN_ADJUSTMENTS, f"{token}:{product.sku}"))
-                    except ApplicationError as exc:
-                        self.message_user(request, f"{product.sku}: not adjusted: {exc.detail}", messages.ERROR)
-                    else:
-                        if adjustment.status == StockAdjustment.Status.APPLIED:
-                            self.message_user(request, f"{product.sku}: stock {adjustment.delta:+d}.", messages.SUCCESS)
-                        else:  # this form was submitted before
-                            self.message_user(request, f"{product.sku}: not adjusted ({adjustment.status}).",
-                                              messages.ERROR)
+                data = form.cleaned_data
+
+                def adjust(product) -> ActionOutcome:
+                    adjustment = stock_adjust(
+                        sku=product.sku, delta=data["delta"], reason=data["reason"], actor_id=str(request.user.pk),
+                        actor_name=request.user.get_username(),
+                        adjustment_id=uuid.uuid5(_ADMIN_ADJUSTMENTS, f"{data['token']}:{product.sku}"))
+                    if adjustment.status == StockAdjustment.Status.APPLIED:
+                        return ActionOutcome(f"stock {adjustment.delta:+d}.")
+                    # this form was submitted before
+                    return ActionOutcome(f"not adjusted ({adjustment.status}).", messages.ERROR)
+
+                action_each(self, request, queryset, name=lambda product: product.sku, verb="adjusted", act=adjust)
                 return None
         else:
             form = StockAdjustForm(initial={"token": secrets.token_hex(16)})
-        return render(request, "admin/catalog/stock_adjust.html", {
-            **self.admin_site.each_context(request), "products": queryset, "form": form,
-            "title": "Adjust stock", "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        })
+        return action_form(self, request, "admin/catalog/stock_adjust.html", objects=queryset, form=form,
+                           title="Adjust stock")
 
     @admin.action(description="Deactivate (take off sale)", permissions=["change"])
     def deactivate_products(self, request, queryset):

@@ -7,8 +7,8 @@ from rest_framework import serializers
 
 from apps.catalog.models import Product, StockAdjustment
 from apps.catalog.selectors import product_unit_price
-from apps.catalog.validation import SKU_PATTERN
-from apps.common.money import CURRENCY_PATTERN, InvalidMoney, money
+from apps.catalog.validation import SKU_PATTERN, price_errors
+from apps.common.money import CURRENCY_PATTERN
 
 
 class AvailabilitySerializer(serializers.Serializer):
@@ -47,16 +47,6 @@ class ProductDetailSerializer(ProductSerializer):
         return {"available": available, "in_stock": available > 0}
 
 
-def _money_errors(price: Decimal | None, currency: str | None) -> dict[str, str]:
-    if price is None or currency is None:
-        return {}
-    try:
-        value = money(price, currency)
-    except InvalidMoney as exc:
-        return {"price": str(exc)}
-    return {"price": "The price must not be negative."} if value < 0 else {}
-
-
 class _ProductFields(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -85,7 +75,7 @@ class ProductCreateSerializer(_ProductFields):
         return value
 
     def validate(self, attrs):
-        errors = _money_errors(attrs.get("price"), attrs.get("currency"))
+        errors = price_errors(attrs["price"], attrs["currency"])
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -102,7 +92,7 @@ class ProductUpdateSerializer(_ProductFields):
             raise serializers.ValidationError("Send at least one field to change.")
         product: Product = self.context["product"]
         if "price" in attrs or "currency" in attrs:
-            errors = _money_errors(attrs.get("price", product.price), attrs.get("currency", product.currency))
+            errors = price_errors(attrs.get("price", product.price), attrs.get("currency", product.currency))
             if errors:
                 raise serializers.ValidationError(errors)
         return attrs

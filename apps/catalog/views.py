@@ -159,5 +159,5 @@ class ProductViewSet(viewsets.GenericViewSet):
         serializer = StockAdjustmentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         adjustment = stock_adjust(sku=sku, **serializer.validated_data, actor_id=str(request.user.pk),
-                                           actor_name=request.user.get_username())
+                                  actor_name=request.user.get_username())
         return Response(StockAdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)

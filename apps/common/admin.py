@@ -1,5 +1,12 @@
-from django.contrib import admin, messages
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from apps.common.http.problems import ApplicationError
 from apps.common.messaging.replay import ReplayOutcome, rejected_events_replay
 from apps.common.models import RejectedEvent
 
@@ -15,6 +22,39 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    """What a list action reports for one object its service call went through for."""
+
+    message: str
+    level: int = messages.SUCCESS
+
+
+def action_each(modeladmin: admin.ModelAdmin, request, objects: Iterable, *, name: Callable[[Any], str], verb: str,
+                act: Callable[[Any], ActionOutcome | None]) -> None:
+    """A list action's service call on each selected object, one message each: "<name>: not
+    <verb>: <why>" when the service refuses (ApplicationError), and the others go on; else
+    `act`'s outcome, by default "<name>: <verb>."."""
+    for obj in objects:
+        try:
+            outcome = act(obj) or ActionOutcome(f"{verb}.")
+        except ApplicationError as exc:
+            modeladmin.message_user(request, f"{name(obj)}: not {verb}: {exc.detail}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{name(obj)}: {outcome.message}", outcome.level)
+
+
+def action_form(modeladmin: admin.ModelAdmin, request, template: str, *, objects: Iterable, form,
+                title: str) -> HttpResponse:
+    """The page of a list action that asks for input first. `template` extends
+    admin/common/action_form.html, which posts the selection back with "apply"."""
+    return render(request, template, {
+        **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta, "title": title,
+        "objects": objects, "form": form, "action": request.POST.get("action", ""),
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    })
 
 
 @admin.register(RejectedEvent)

@@ -144,11 +144,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         if change:
             webhook_endpoint_update(endpoint_id=obj.pk, url=data["url"], event_types=data["event_types"],
-                                             description=data["description"], is_active=data["is_active"])
+                                    description=data["description"], is_active=data["is_active"])
             return
         endpoint, secret = webhook_endpoint_create(owner=data["owner"], url=data["url"],
-                                                            event_types=data["event_types"],
-                                                            description=data["description"])
+                                                   event_types=data["event_types"],
+                                                   description=data["description"])
         obj.pk = endpoint.pk
         self.message_user(request, f"Signing secret (shown once, store it now): {secret}", messages.WARNING)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import smtplib
 import time
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -14,7 +13,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from apps.notifications.models import Channel, Delivery
-from apps.notifications.outcomes import DeliveryFailed, SendResult, http_outcome
+from apps.notifications.outcomes import DeliveryFailed, SendResult, http_post
 from apps.notifications.signing import signature_header
 from apps.notifications.sms import E164, sms_gateway
 from apps.notifications.ssrf import UnsafeDestination, guarded_session, url_check
@@ -82,19 +81,11 @@ def webhook_send(delivery: Delivery) -> SendResult:
     }
     try:
         url_check(endpoint.url)
-        with guarded_session() as session, session.post(
-                endpoint.url, data=body, headers=headers, timeout=settings.NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS,
-                allow_redirects=False, stream=True) as response:
-            excerpt = response.raw.read(500, decode_content=True).decode("utf-8", "replace")
-            return http_outcome(response.status_code, response.headers, excerpt)
+        with guarded_session() as session:
+            return http_post(session, endpoint.url, receiver="the endpoint", data=body, headers=headers,
+                             timeout=settings.NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS)
     except UnsafeDestination as exc:
         raise DeliveryFailed(f"refused: {exc}", permanent=True) from exc
-    except requests.Timeout as exc:
-        raise DeliveryFailed(f"timed out: {exc}", permanent=False) from exc
-    except requests.ConnectionError as exc:
-        raise DeliveryFailed(f"connection failed: {exc}", permanent=False) from exc
-    except requests.RequestException as exc:
-        raise DeliveryFailed(f"request failed: {exc}", permanent=True) from exc
 
 
 def delivery_key(delivery: Delivery) -> str:

@@ -1,4 +1,4 @@
-"""What one delivery attempt came to, and how an HTTP answer is classified."""
+"""What one delivery attempt came to, and how an HTTP send and its answer are classified."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import email.utils
 import enum
 import math
 
+import requests
 from django.utils import timezone
 
 
@@ -74,3 +75,19 @@ def http_outcome(status_code: int, headers, excerpt: str) -> SendResult:
         raise DeliveryFailed(f"HTTP {status_code}: redirects are not followed", permanent=True,
                              status_code=status_code, excerpt=excerpt)
     raise DeliveryFailed(f"HTTP {status_code}", permanent=True, status_code=status_code, excerpt=excerpt)
+
+
+def http_post(client, url: str, *, receiver: str, **kwargs) -> SendResult:
+    """POST with `client` (requests, or a session) and classify the answer (http_outcome): a
+    timeout or a failed connection is transient, any other request error permanent. Redirects
+    are not followed; `receiver` names the other side in errors."""
+    try:
+        with client.post(url, allow_redirects=False, stream=True, **kwargs) as response:
+            excerpt = response.raw.read(500, decode_content=True).decode("utf-8", "replace")
+            return http_outcome(response.status_code, response.headers, excerpt)
+    except requests.Timeout as exc:
+        raise DeliveryFailed(f"{receiver} timed out: {exc}", permanent=False) from exc
+    except requests.ConnectionError as exc:
+        raise DeliveryFailed(f"cannot reach {receiver}: {exc}", permanent=False) from exc
+    except requests.RequestException as exc:
+        raise DeliveryFailed(f"request to {receiver} failed: {exc}", permanent=True) from exc

@@ -12,7 +12,7 @@ from typing import Protocol, TextIO
 import requests
 from django.conf import settings
 
-from apps.notifications.outcomes import DeliveryFailed, SendResult, http_outcome
+from apps.notifications.outcomes import DeliveryFailed, SendResult, http_post
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
@@ -47,17 +47,8 @@ class HttpSmsGateway:
         headers = {"Idempotency-Key": key}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        try:
-            with requests.post(self.url, json={"to": to, "body": body}, headers=headers, timeout=self.timeout,
-                               allow_redirects=False, stream=True) as response:
-                excerpt = response.raw.read(500, decode_content=True).decode("utf-8", "replace")
-                return http_outcome(response.status_code, response.headers, excerpt)
-        except requests.Timeout as exc:
-            raise DeliveryFailed(f"the SMS gateway timed out: {exc}", permanent=False) from exc
-        except requests.ConnectionError as exc:
-            raise DeliveryFailed(f"cannot reach the SMS gateway: {exc}", permanent=False) from exc
-        except requests.RequestException as exc:
-            raise DeliveryFailed(f"SMS gateway request failed: {exc}", permanent=True) from exc
+        return http_post(requests, self.url, receiver="the SMS gateway", json={"to": to, "body": body},
+                         headers=headers, timeout=self.timeout)
 
 
 def sms_gateway() -> SmsGateway:

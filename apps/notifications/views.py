@@ -99,7 +99,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         data = WebhookEndpointUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_update(endpoint_id=pk, expected_version=_expected_version(request),
-                                                    **data.validated_data)
+                                           **data.validated_data)
         return _endpoint_response(endpoint)
 
     @extend_schema(parameters=[IF_MATCH_HEADER], responses={204: None, **ERRORS},
@@ -116,7 +116,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         endpoint, _ = webhook_endpoint_rotate_secret(endpoint_id=pk,
-                                                              expected_version=_expected_version(request))
+                                                     expected_version=_expected_version(request))
         return _endpoint_response(endpoint, WebhookEndpointWithSecretSerializer)
 
 
@@ -164,8 +164,8 @@ class DeliveryViewSet(viewsets.GenericViewSet):
         data = ReplayDeadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         replayed = deliveries_replay_dead(delivery_ids=data.validated_data.get("ids"),
-                                                   event_type=data.validated_data.get("event_type"),
-                                                   channel=data.validated_data.get("channel"), actor=request.user)
+                                          event_type=data.validated_data.get("event_type"),
+                                          channel=data.validated_data.get("channel"), actor=request.user)
         return Response({"replayed": replayed}, status=status.HTTP_202_ACCEPTED)
 
 

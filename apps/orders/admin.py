@@ -11,11 +11,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
+from apps.common.admin import action_each, action_form
 from apps.common.http.problems import ApplicationError
 from apps.common.money import money_display
 from apps.orders import selectors
@@ -65,6 +65,8 @@ class OrderAdminForm(forms.ModelForm):
 
 class RefundForm(forms.Form):
     amount = forms.DecimalField(min_value=Decimal("0.001"), max_digits=14, decimal_places=3)
+    # One token per form shown: the refunds' idempotency key, so a resubmitted form refunds once.
+    refund_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 class OrderRefundForm(forms.Form):
@@ -122,18 +124,6 @@ BUTTONS = (
 BUTTON_BY_NAME = {button.name: button for button in BUTTONS}
 
 
-ADDRESS_LINES = (("name",), ("company",), ("line1",), ("line2",), ("postal_code", "city"), ("region",),
-                 ("country",), ("phone",))
-
-
-def _address_html(address: dict | None):
-    """An address snapshot as the lines of a label; "-" when the order has none."""
-    if not address:
-        return "-"
-    lines = [" ".join(str(address.get(key) or "") for key in keys).strip() for keys in ADDRESS_LINES]
-    return format_html_join("", "{}<br>", ((line,) for line in lines if line))
-
-
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     form = OrderAdminForm
@@ -144,19 +134,9 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["customer"]
     readonly_fields = ["id", "number", "customer", "email", "phone", "status", "saga_step", "currency",
-                       "subtotal_shown", "shipping_shown", "discount_shown", "tax_shown", "total_shown",
-                       "refunded_shown", "payment", "shipping_address_shown", "billing_address_shown",
-                       "shipping_method_shown", "cart_id", "version", "created_at", "confirmed_at", "paid_at",
-                       "shipped_at", "cancelled_at"]
-    fieldsets = [
-        (None, {"fields": ["id", "number", "customer", "email", "phone", "status", "saga_step", "payment",
-                           "version", "created_at", "confirmed_at", "paid_at", "shipped_at", "cancelled_at"]}),
-        ("Totals", {"fields": ["currency", "subtotal_shown", "shipping_shown", "discount_shown", "tax_shown",
-                               "total_shown", "refunded_shown"]}),
-        ("Shipping", {"fields": ["shipping_method_shown", "shipping_address_shown", "billing_address_shown",
-                                 "cart_id"]}),
-        ("Note", {"fields": ["new_note"]}),
-    ]
+                       "subtotal_shown", "total_shown", "refunded_shown", "payment", "version", "created_at",
+                       "confirmed_at", "paid_at", "shipped_at", "cancelled_at"]
+    fields = [*readonly_fields, "new_note"]
     inlines = [OrderLineInline, OrderEventInline]
     actions = ["ship_orders", "cancel_orders", "refund_orders"]
 
@@ -183,35 +163,9 @@ class OrderAdmin(admin.ModelAdmin):
     def subtotal_shown(self, order):
         return money_display(order.subtotal, order.currency)
 
-    @admin.display(description="shipping")
-    def shipping_shown(self, order):
-        return money_display(order.shipping_total, order.currency)
-
-    @admin.display(description="discount")
-    def discount_shown(self, order):
-        return money_display(order.discount_total, order.currency)
-
-    @admin.display(description="tax")
-    def tax_shown(self, order):
-        return money_display(order.tax_total, order.currency)
-
     @admin.display(description="total", ordering="total")
     def total_shown(self, order):
         return money_display(order.total, order.currency)
-
-    @admin.display(description="shipping method")
-    def shipping_method_shown(self, order):
-        if not order.shipping_method:
-            return "- (placed server to server: nothing shipped)"
-        return f"{order.shipping_method} · {money_display(order.shipping_total, order.currency)}"
-
-    @admin.display(description="shipping address")
-    def shipping_address_shown(self, order):
-        return _address_html(order.shipping_address)
-
-    @admin.display(description="billing address")
-    def billing_address_shown(self, order):
-        return _address_html(order.billing_address)
 
     @admin.display(description="refunded")
     def refunded_shown(self, order):
@@ -338,13 +292,10 @@ class OrderAdmin(admin.ModelAdmin):
     # ------------------------------------------------------------ list actions
 
     def _each(self, request, queryset, verb, call):
-        for order in queryset:
-            try:
-                call(order)
-            except ApplicationError as exc:
-                self.message_user(request, f"{order.number}: not {verb}: {exc.detail}", messages.ERROR)
-            else:
-                self.message_user(request, f"{order.number}: {verb}.", messages.SUCCESS)
+        def act(order) -> None:
+            call(order)
+
+        action_each(self, request, queryset, name=lambda order: order.number, verb=verb, act=act)
 
     @admin.action(description="Ship (capture payment, commit stock)", permissions=["ship"])
     def ship_orders(self, request, queryset):
@@ -360,15 +311,11 @@ class OrderAdmin(admin.ModelAdmin):
         if "apply" in request.POST:
             form = RefundForm(request.POST)
             if form.is_valid():
-                amount = form.cleaned_data["amount"]
+                amount, token = form.cleaned_data["amount"], form.cleaned_data["refund_token"]
                 self._each(request, queryset, f"refunded {amount}", lambda order: order_refund(
-                    order=order, actor=request.user, amount=amount,
-                    idempotency_key=f"admin:{request.POST.get('refund_token', '')}"))
+                    order=order, actor=request.user, amount=amount, idempotency_key=f"admin:{token}"))
                 return None
         else:
-            form = RefundForm()
-        return render(request, "admin/orders/refund.html", {
-            **self.admin_site.each_context(request), "orders": queryset, "form": form,
-            "refund_token": request.POST.get("refund_token") or secrets.token_hex(8), "title": "Refund orders",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        })
+            form = RefundForm(initial={"refund_token": secrets.token_hex(8)})
+        return action_form(self, request, "admin/orders/refund.html", objects=queryset, form=form,
+                           title="Refund orders")

@@ -6,13 +6,11 @@ import secrets
 from decimal import Decimal
 
 from django import forms
-from django.contrib import admin, messages
-from django.shortcuts import render
+from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.common.admin import ReadOnlyModelAdmin
-from apps.common.http.problems import ApplicationError
+from apps.common.admin import ActionOutcome, ReadOnlyModelAdmin, action_each, action_form
 from apps.common.money import money_display
 from apps.orders import api as orders
 from apps.payments.models import Payment, PaymentTransaction, Refund, WebhookEvent
@@ -70,6 +68,8 @@ class RefundInline(_ReadOnlyInline):
 class RefundForm(forms.Form):
     amount = forms.DecimalField(min_value=Decimal("0.001"), max_digits=18, decimal_places=3, required=False,
                                 help_text="Empty: refund all that remains refundable.")
+    # One token per form shown: the refunds' idempotency key, so a resubmitted form refunds once.
+    refund_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 @admin.register(Payment)
@@ -127,27 +127,21 @@ class PaymentAdmin(ReadOnlyModelAdmin):
         if "apply" in request.POST:
             form = RefundForm(request.POST)
             if form.is_valid():
-                amount = form.cleaned_data["amount"]
-                token = request.POST.get("refund_token", "")
-                for payment in queryset:
-                    try:
-                        # The form's token makes a resubmitted form replay, not refund twice.
-                        info = payment_refund(payment_id=payment.pk, amount=amount,
-                                                       idempotency_key=f"admin:{payment.pk}:{token}")
-                    except ApplicationError as exc:
-                        self.message_user(request, f"{payment.pk}: not refunded: {exc.detail}", messages.ERROR)
-                    else:
-                        self.message_user(request, f"{payment.pk}: refunded, "
-                                                   f"{money_display(info.amount_refunded, info.currency)} "
-                                                   "refunded in total.", messages.SUCCESS)
+                amount, token = form.cleaned_data["amount"], form.cleaned_data["refund_token"]
+
+                def refund(payment) -> ActionOutcome:
+                    info = payment_refund(payment_id=payment.pk, amount=amount,
+                                          idempotency_key=f"admin:{payment.pk}:{token}")
+                    return ActionOutcome(f"refunded, {money_display(info.amount_refunded, info.currency)} "
+                                         "refunded in total.")
+
+                action_each(self, request, queryset, name=lambda payment: str(payment.pk), verb="refunded",
+                            act=refund)
                 return None
         else:
-            form = RefundForm()
-        return render(request, "admin/payments/refund.html", {
-            **self.admin_site.each_context(request), "payments": queryset, "form": form,
-            "refund_token": request.POST.get("refund_token") or secrets.token_hex(8), "title": "Refund payments",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "opts": self.model._meta,
-        })
+            form = RefundForm(initial={"refund_token": secrets.token_hex(8)})
+        return action_form(self, request, "admin/payments/refund.html", objects=queryset, form=form,
+                           title="Refund payments")
 
 
 @admin.register(WebhookEvent)

@@ -42,7 +42,7 @@ def payment_authorize(*, order_id: UUID, amount: Decimal, currency: str, token: 
     """Authorize `amount` on the payment method `token`. Raises PaymentDeclined or
     PaymentProviderUnavailable; a timeout leaves the payment `pending` for reconciliation."""
     return operations.payment_authorize(order_id=order_id, amount=amount, currency=currency, token=token,
-                                      idempotency_key=idempotency_key, method=method)
+                                        idempotency_key=idempotency_key, method=method)
 
 
 def payment_capture(*, payment_id: UUID, idempotency_key: str, amount: Decimal | None = None) -> PaymentInfo:

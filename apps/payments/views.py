@@ -91,7 +91,7 @@ class PaymentViewSet(viewsets.GenericViewSet):
         payment = selectors.payment_get(payment_id=pk)
         amount = self._amount(payment, selectors.payment_capturable(payment=payment))
         payment_capture(payment_id=payment.pk, amount=amount,
-                                 idempotency_key=self._service_key(payment, "capture"))
+                        idempotency_key=self._service_key(payment, "capture"))
         return _detail(payment)
 
     @extend_schema(request=None, parameters=[IDEMPOTENCY_PARAMETER, ETAG],
@@ -114,7 +114,7 @@ class PaymentViewSet(viewsets.GenericViewSet):
         payment = selectors.payment_get(payment_id=pk)
         amount = self._amount(payment, selectors.payment_refundable(payment=payment))
         payment_refund(payment_id=payment.pk, amount=amount,
-                                idempotency_key=self._service_key(payment, "refund"))
+                       idempotency_key=self._service_key(payment, "refund"))
         return _detail(payment)
 
 

@@ -55,7 +55,7 @@ def test_a_url_that_became_internal_is_refused_at_send_and_never_contacted(recei
     # Given an endpoint registered while its address was allowed
     with override_settings(NOTIFICATIONS_WEBHOOK_ALLOW_NETWORKS=["127.0.0.0/8"]):
         endpoint, _ = webhook_endpoint_create(owner=staff, url=f"{receiver.url}/hook",
-                                                       event_types=["orders.order_placed"])
+                                              event_types=["orders.order_placed"])
     delivery = DeliveryFactory(channel="webhook", recipient=str(endpoint.pk), endpoint=endpoint,
                                payload={"body": "{}"})
     # When it is delivered under the default policy

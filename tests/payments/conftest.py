@@ -42,7 +42,7 @@ def processor(settings):
 
 def authorize(amount="100.00", currency="EUR", token="tok_approved", key=None, order_id=None):
     return payment_authorize(order_id=order_id or uuid.uuid4(), amount=Decimal(amount), currency=currency,
-                                      token=token, idempotency_key=key or f"auth-{uuid.uuid4()}")
+                             token=token, idempotency_key=key or f"auth-{uuid.uuid4()}")
 
 
 def signed_webhook(client, provider, payload, *, secret=WEBHOOK_SECRET, timestamp=None):

@@ -13,26 +13,20 @@ from apps.catalog.errors import InvalidProduct, ProductExists, ProductNotFound
 from apps.catalog.models import Category, Product
 from apps.catalog.services.clock import catalog_now
 from apps.catalog.services.stock import stock_row_ensure
-from apps.catalog.validation import SKU_PATTERN, field_error
+from apps.catalog.validation import SKU_PATTERN, field_error, price_errors
 from apps.common.http.problems import Conflict, PreconditionFailed
-from apps.common.money import CURRENCIES, InvalidMoney, money
+from apps.common.money import money
 
 EDITABLE_FIELDS = frozenset({"name", "description", "category", "price", "currency", "active", "attributes"})
 
 
 def _price_checked(price, currency: str, errors: list) -> Decimal | None:
-    if currency not in CURRENCIES:
-        errors.append(field_error("currency", f"Unknown or unsupported currency {currency!r} (ISO 4217 code)."))
+    if price is None:
+        errors.append(field_error("price", "A price is required.", "required"))
         return None
-    try:
-        value = money(price, currency)
-    except InvalidMoney as exc:
-        errors.append(field_error("price", str(exc)))
-        return None
-    if value < 0:
-        errors.append(field_error("price", "The price must not be negative."))
-        return None
-    return value
+    problems = price_errors(price, currency)
+    errors.extend(field_error(field, message) for field, message in problems.items())
+    return None if problems else money(price, currency)
 
 
 def _category_checked(category: str | None, errors: list) -> None:

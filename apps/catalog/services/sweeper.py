@@ -42,7 +42,7 @@ def stock_reconcile(*, sku: str, now: datetime | None = None) -> bool:
     for row in Reservation.objects.filter(sku=sku, status=R.PENDING, settling_since__lt=cutoff):
         # Its writer died before the line was held: whatever it took is recomputed below.
         reservation_transition(row, R.PENDING, R.EXPIRED, note="abandoned while being reserved",
-                    settling_since=row.settling_since)
+                               settling_since=row.settling_since)
     stock = Stock.objects.filter(pk=sku).first()
     if stock is None:
         logger.error("reservations of %s have no stock row", sku)

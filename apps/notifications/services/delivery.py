@@ -179,8 +179,8 @@ def _owner_notify_disabled(endpoint: WebhookEndpoint, *, error: str) -> None:
     context = template_context(event_type=ENDPOINT_DISABLED_EVENT, event_id=str(notice_id),
                                occurred_at=timezone.now().isoformat(), data=data)
     created = delivery_create(event_id=notice_id, event_type=ENDPOINT_DISABLED_EVENT, channel=Channel.EMAIL,
-                            recipient=endpoint.owner.email.lower(), template=f"email/{ENDPOINT_DISABLED_EVENT}",
-                            payload=email_render(ENDPOINT_DISABLED_EVENT, context))
+                              recipient=endpoint.owner.email.lower(), template=f"email/{ENDPOINT_DISABLED_EVENT}",
+                              payload=email_render(ENDPOINT_DISABLED_EVENT, context))
     transaction.on_commit(lambda: deliveries_enqueue(created))
 
 

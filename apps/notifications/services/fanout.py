@@ -36,22 +36,22 @@ def event_notify(event: ReceivedEvent) -> None:
             else:
                 payload = sms_render(event.type, context)
             created += delivery_create(event_id=event.id, event_type=event.type, channel=rule.channel,
-                                     recipient=recipient, template=f"{rule.channel}/{event.type}",
-                                     payload=payload, traceparent=event.traceparent)
+                                       recipient=recipient, template=f"{rule.channel}/{event.type}",
+                                       payload=payload, traceparent=event.traceparent)
     endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True)
                  if endpoint.subscribes_to(event.type) and not event_type_private(event.type)]
     if endpoints:
         payload = webhook_render(event_type=event.type, occurred_at=occurred_at, data=event.data)
         for endpoint in endpoints:
             created += delivery_create(event_id=event.id, event_type=event.type, channel=Channel.WEBHOOK,
-                                     recipient=str(endpoint.id), endpoint=endpoint, payload=payload,
-                                     traceparent=event.traceparent)
+                                       recipient=str(endpoint.id), endpoint=endpoint, payload=payload,
+                                       traceparent=event.traceparent)
     if created:
         transaction.on_commit(lambda: deliveries_enqueue(created))
 
 
 def delivery_create(*, event_id: uuid.UUID, event_type: str, channel: str, recipient: str, payload: dict,
-                  template: str = "", endpoint: WebhookEndpoint | None = None, traceparent: str = "") -> list[int]:
+                    template: str = "", endpoint: WebhookEndpoint | None = None, traceparent: str = "") -> list[int]:
     """Create a delivery unless its key (event, channel, recipient) exists: [id] or []."""
     try:
         with transaction.atomic():

@@ -199,6 +199,16 @@ def payment_authorize(*, order_id: UUID, amount: Decimal, currency: str, token: 
                                                             idempotency_key=tx.provider_key))
 
 
+def _amount_within(requested: Decimal | None, limit: Decimal, payment: Payment, *, verb: str,
+                   limit_name: str) -> Decimal:
+    """The amount asked for (None: all of `limit`), if it is above zero and at most `limit`."""
+    value = limit if requested is None else requested
+    if not 0 < value <= limit:
+        shown = money(limit, payment.currency)
+        raise PaymentNotAllowed(f"At most {shown} {payment.currency} can be {verb}.", extra={limit_name: str(shown)})
+    return value
+
+
 def _begin(*, payment_id: UUID, operation: str, idempotency_key: str, requested: Decimal | None,
            plan: Callable[[Payment, Decimal | None], Decimal]) -> OperationBegun | PaymentInfo:
     """Step 1 for capture, void and refund: the operation recorded pending, or the recorded
@@ -237,12 +247,8 @@ def payment_capture(*, payment_id: UUID, idempotency_key: str, amount: Decimal |
         states.operation_check(payment.status, Op.CAPTURE)
         if Op.VOID in selectors.payment_operations_in_flight(payment=payment):
             raise PaymentNotAllowed("A void of this payment is in progress.")
-        capturable = selectors.payment_capturable(payment=payment)
-        value = capturable if requested is None else requested
-        if not 0 < value <= capturable:
-            raise PaymentNotAllowed(f"At most {money(capturable, payment.currency)} {payment.currency} "
-                                    "can be captured.", extra={"capturable": str(money(capturable, payment.currency))})
-        return value
+        return _amount_within(requested, selectors.payment_capturable(payment=payment), payment, verb="captured",
+                              limit_name="capturable")
 
     begun = _begin(payment_id=payment_id, operation=Op.CAPTURE, idempotency_key=idempotency_key,
                    requested=amount, plan=plan)
@@ -272,12 +278,8 @@ def payment_void(*, payment_id: UUID, idempotency_key: str) -> PaymentInfo:
 def payment_refund(*, payment_id: UUID, idempotency_key: str, amount: Decimal | None = None) -> PaymentInfo:
     def plan(payment: Payment, requested: Decimal | None) -> Decimal:
         states.operation_check(payment.status, Op.REFUND)
-        refundable = selectors.payment_refundable(payment=payment)
-        value = refundable if requested is None else requested
-        if not 0 < value <= refundable:
-            raise PaymentNotAllowed(f"At most {money(refundable, payment.currency)} {payment.currency} "
-                                    "can be refunded.", extra={"refundable": str(money(refundable, payment.currency))})
-        return value
+        return _amount_within(requested, selectors.payment_refundable(payment=payment), payment, verb="refunded",
+                              limit_name="refundable")
 
     begun = _begin(payment_id=payment_id, operation=Op.REFUND, idempotency_key=idempotency_key, requested=amount,
                    plan=plan)
