@@ -6,14 +6,16 @@ keep them simple: plain filters, GROUP BY with aggregates that pass default=."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import TypeVar
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from apps.reporting.models import DailySales, OrderRefund, OrderReport
 
 ZERO = Decimal("0")
+Row = TypeVar("Row")
 
 
 def daily_sales_list(*, date_from: dt.date | None = None, date_to: dt.date | None = None,
@@ -42,16 +44,22 @@ def order_report_list(*, status: str | None = None, date_from: dt.date | None = 
     return rows
 
 
-def daily_sales_export(*, batch_size: int, **filters) -> Iterator[DailySales]:
-    """Every matching row, oldest day first, read in keyset batches: bounded memory and no
-    server-side cursor, on every engine."""
+def keyset_batches(batch: Callable[[Row | None], QuerySet[Row]], *, batch_size: int) -> Iterator[Row]:
+    """Every row of the batches that `batch(after)` reads, each one the rows after the last row of
+    the one before (keyset pagination): bounded memory and no server-side cursor, on every engine."""
     last = None
     while True:
-        batch = list(daily_sales_export_batch(after=last, batch_size=batch_size, **filters))
-        yield from batch
-        if len(batch) < batch_size:
+        rows = list(batch(last))
+        yield from rows
+        if len(rows) < batch_size:
             return
-        last = batch[-1]
+        last = rows[-1]
+
+
+def daily_sales_export(*, batch_size: int, **filters) -> Iterator[DailySales]:
+    """Every matching row, oldest day first, read in keyset batches."""
+    return keyset_batches(lambda after: daily_sales_export_batch(after=after, batch_size=batch_size, **filters),
+                          batch_size=batch_size)
 
 
 def daily_sales_export_batch(*, after: DailySales | None, batch_size: int, **filters) -> QuerySet[DailySales]:
@@ -61,13 +69,8 @@ def daily_sales_export_batch(*, after: DailySales | None, batch_size: int, **fil
 
 def order_report_export(*, batch_size: int, **filters) -> Iterator[OrderReport]:
     """Every matching order in placement order, read in keyset batches."""
-    last = None
-    while True:
-        batch = list(order_report_export_batch(after=last, batch_size=batch_size, **filters))
-        yield from batch
-        if len(batch) < batch_size:
-            return
-        last = batch[-1]
+    return keyset_batches(lambda after: order_report_export_batch(after=after, batch_size=batch_size, **filters),
+                          batch_size=batch_size)
 
 
 def order_report_export_batch(*, after: OrderReport | None, batch_size: int, **filters) -> QuerySet[OrderReport]:

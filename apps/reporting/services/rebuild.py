@@ -12,6 +12,7 @@ from django.db.models import Q
 from apps.common.messaging.consumers import InvalidEvent
 from apps.common.models import OutboxEvent
 from apps.reporting.models import DailySales, InboxEvent, OrderRefund, OrderReport, PaymentReport
+from apps.reporting.selectors import keyset_batches
 from apps.reporting.services.consumer import CONSUMER, DB, reporting_event_apply
 
 logger = logging.getLogger(__name__)
@@ -52,13 +53,11 @@ def _archive(*, batch_size: int) -> Iterator[dict]:
     for pattern in CONSUMER.bindings:  # "orders.#" -> event_type LIKE 'orders.%'
         types |= Q(event_type__startswith=pattern.removesuffix("#"))
     rows = OutboxEvent.objects.using("default").filter(types).order_by("occurred_at", "id")
-    last = None
-    while True:
+
+    def batch(last: OutboxEvent | None):
         after = Q() if last is None else Q(occurred_at__gt=last.occurred_at) | Q(occurred_at=last.occurred_at,
                                                                                  id__gt=last.id)
-        batch = list(rows.filter(after)[:batch_size])
-        for row in batch:
-            yield row.envelope()
-        if len(batch) < batch_size:
-            return
-        last = batch[-1]
+        return rows.filter(after)[:batch_size]
+
+    for row in keyset_batches(batch, batch_size=batch_size):
+        yield row.envelope()
