@@ -55,8 +55,11 @@ def _client(request) -> str:
     return BaseThrottle().get_ident(request)
 
 
+AUTH_SCHEME = "Bearer"
+
+
 def _token_response(issued: IssuedToken) -> Response:
-    body = TokenSerializer({"token": issued.token, "token_type": "Bearer", "token_key": issued.token_key,
+    body = TokenSerializer({"token": issued.token, "token_type": AUTH_SCHEME, "token_key": issued.token_key,
                             "expiry": issued.expiry}).data
     return Response(body, headers={"Cache-Control": "no-store"})
 
