@@ -42,3 +42,8 @@ class NotACustomer(ApplicationError):
 
 class EmailVerifiedAlready(ApplicationError):
     code, status, title = "email_verified_already", 409, "The email address is verified already."
+
+
+class OrdersStillOpen(ApplicationError):
+    code, status, title = ("orders_still_open", 409,
+                           "The account has orders still to be shipped: wait for them, or cancel them, first.")

@@ -241,11 +241,12 @@ class AccountDeleteView(APIView):
     throttle_scope = "signin"  # it checks a password, as sign-in does
 
     @extend_schema(request=AccountDeleteSerializer,
-                   responses={204: None, **problem_responses(400, 401, 403, 422, 429)})
+                   responses={204: None, **problem_responses(400, 401, 403, 409, 422, 429)})
     def post(self, request):
         """Delete your account, confirming with your password (422 `password_incorrect`): your
         profile and address book are deleted, every session ends, and your past orders keep their
-        lines and amounts (for accounting) without your email and phone."""
+        lines and amounts (for accounting) without your email, phone, names and street. While an
+        order is still to be shipped, deletion waits: 409 `orders_still_open`."""
         serializer = AccountDeleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         profile.customer_delete(user=request.user, password=serializer.validated_data["password"])

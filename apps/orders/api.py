@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from apps.orders.customers import customer_orders_anonymise, guest_orders_attach
+from apps.orders.customers import customer_orders_anonymise, customer_orders_open, guest_orders_attach
 from apps.orders.errors import CartAlreadyOrdered, OrderTotalMismatch, OutOfStock
 from apps.orders.models import Order
 from apps.orders.serializers import order_detail_data
@@ -29,6 +29,7 @@ __all__ = [
     "cart_order",
     "cart_order_place",
     "customer_orders_anonymise",
+    "customer_orders_open",
     "guest_orders_attach",
     "order_id_by_number",
     "order_numbers",

@@ -94,10 +94,12 @@ def verified(sign_up, call, anonymous):
     return make
 
 
-def order_for(*, email: str, customer=None, phone: str = "") -> Order:
-    """An order as placement leaves it (a guest's without a customer)."""
+def order_for(*, email: str, customer=None, phone: str = "", status: str = Order.Status.CONFIRMED,
+              address: dict | None = None) -> Order:
+    """An order as placement leaves it (a guest's without a customer), shipped to `address`."""
     now = timezone.now()
     return Order.objects.create(number=f"ORD-{uuid.uuid4().hex[:8].upper()}", customer=customer,
                                 idempotency_key=uuid.uuid4().hex, email=email, phone=phone, currency="EUR",
-                                subtotal=Decimal("19.99"), total=Decimal("19.99"), status=Order.Status.CONFIRMED,
-                                saga_step=Order.SagaStep.COMPLETED, created_at=now, updated_at=now, confirmed_at=now)
+                                subtotal=Decimal("19.99"), total=Decimal("19.99"), status=status,
+                                saga_step=Order.SagaStep.COMPLETED, created_at=now, updated_at=now, confirmed_at=now,
+                                shipping_address=address, billing_address=address)

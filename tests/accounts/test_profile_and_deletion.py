@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from knox.models import AuthToken
 
 from apps.accounts.models import Address, Customer
+from apps.orders.models import Order
 from tests.accounts.conftest import PASSWORD, bearer, order_for
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,8 @@ def test_deleting_the_account_removes_personal_data_and_anonymises_past_orders(c
     call(client, "patch", "/api/v1/me/", {"first_name": "Ada", "phone": "+4915123456789"})
     assert call(client, "post", "/api/v1/me/addresses/", BERLIN).status_code == 201
     user = get_user_model().objects.get(username="ada@example.com")
-    order = order_for(email="ada@example.com", phone="+4915123456789", customer=user)
+    order = order_for(email="ada@example.com", phone="+4915123456789", customer=user, status=Order.Status.SHIPPED,
+                      address={**BERLIN, "company": "", "line2": "", "region": "", "phone": "+4915123456789"})
     other = order_for(email="bob@example.com", phone="+14155550123")
     # When the customer deletes their account with their password
     response = call(client, "post", "/api/v1/me/delete/", {"password": PASSWORD})
@@ -64,9 +66,11 @@ def test_deleting_the_account_removes_personal_data_and_anonymises_past_orders(c
     assert (user.email, user.first_name, user.last_name, user.is_active) == ("", "", "", False)
     assert "ada" not in user.username and not user.has_usable_password()
     assert not Customer.objects.exists() and not Address.objects.exists()
-    # while the order stays for accounting, without email and phone, with a note on its timeline
+    # while the order stays for accounting, without email, phone, names and street, with a note
     order.refresh_from_db()
     assert (order.email, order.phone, order.customer_id, order.total) == ("", "", user.pk, Decimal("19.99"))
+    kept = {"city": "Berlin", "region": "", "postal_code": "10557", "country": "DE"}
+    assert order.shipping_address == order.billing_address == kept
     assert order.timeline.filter(message__contains="deleted their account").exists()
     other.refresh_from_db()
     assert (other.email, other.phone) == ("bob@example.com", "+14155550123")
@@ -84,3 +88,15 @@ def test_a_deleted_customers_email_can_sign_up_again(customer_token, call, sign_
     call(bearer(customer_token("ada@example.com")), "post", "/api/v1/me/delete/", {"password": PASSWORD})
     assert sign_up("ada@example.com").status_code == 202
     assert sign_in("ada@example.com").status_code == 200
+
+
+def test_deletion_waits_for_the_orders_still_to_be_shipped(customer_token, call):
+    client = bearer(customer_token("ada@example.com"))
+    user = get_user_model().objects.get(username="ada@example.com")
+    order = order_for(email="ada@example.com", customer=user, status=Order.Status.CONFIRMED, address=BERLIN)
+    response = call(client, "post", "/api/v1/me/delete/", {"password": PASSWORD})
+    assert response.status_code == 409
+    assert (response.json()["code"], response.json()["open_orders"]) == ("orders_still_open", 1)
+    assert client.get("/api/v1/me/").status_code == 200
+    order.refresh_from_db()
+    assert (order.email, order.shipping_address["name"]) == ("ada@example.com", "Ada Lovelace")

@@ -1,7 +1,7 @@
 """The customer's profile, and deleting the account.
 
 Deletion keeps the auth.User row, scrubbed and deactivated, because past orders point at it and
-stay for accounting; their email and phone are blanked by apps.orders."""
+stay for accounting; apps.orders removes their personal data."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.errors import PasswordIncorrect
+from apps.accounts.errors import OrdersStillOpen, PasswordIncorrect
 from apps.accounts.models import Customer
 from apps.accounts.selectors import customer_of
 from apps.accounts.services.sessions import sessions_end_all
@@ -49,12 +49,15 @@ def customer_update(*, user, first_name=_UNSET, last_name=_UNSET, phone=_UNSET,
 
 def customer_delete(*, user, password: str) -> int:
     """Delete the account's personal data: profile and address book go, the user row is scrubbed
-    and deactivated, every credential is revoked, and the email and phone of its orders are
-    blanked (the orders stay). Returns how many orders were anonymised."""
+    and deactivated, every credential is revoked, and its orders are anonymised (they stay, for
+    accounting). Refused while an order is still to be shipped. Returns how many orders changed."""
     customer = customer_of(user=user)
     if not user.check_password(password):
         logger.warning("account deletion refused for account %s: wrong password", user.pk)
         raise PasswordIncorrect()
+    if open_orders := orders.customer_orders_open(customer_id=user.pk):
+        # Their address and contact are still needed to deliver them.
+        raise OrdersStillOpen(extra={"open_orders": open_orders})
     with transaction.atomic():
         Customer.objects.filter(pk=customer.pk).delete()  # its addresses too
         sessions_end_all(user=user)
