@@ -5,6 +5,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from apps.checkout import selectors
+from apps.checkout.errors import CartNotFound
 from apps.checkout.models import Cart
 from apps.checkout.serializers import (
     SKU_REGEX,
@@ -17,7 +18,9 @@ from apps.checkout.serializers import (
     LineQuantitySerializer,
 )
 from apps.checkout.services import carts
+from apps.checkout.services.merge import carts_merge
 from apps.checkout.tokens import HEADER as CART_TOKEN_HEADER
+from apps.checkout.types import CartMergeResult
 from apps.common.http.conditional import if_match_version
 from apps.common.http.openapi import etag_header
 from apps.common.http.problems import PreconditionRequired, problem_responses
@@ -61,7 +64,7 @@ class CartViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_LOOKUP_REGEX
 
     def get_permissions(self):
-        if self.action == "list":
+        if self.action in ("list", "merge"):
             return [IsAuthenticated()]
         return [AllowAny()]
 
@@ -156,3 +159,17 @@ class CartViewSet(viewsets.GenericViewSet):
         cart = carts.cart_line_set(cart_id=cart.pk, expected_version=expected, sku=sku,
                                    quantity=serializer.validated_data["quantity"])
         return _cart_response(cart)
+
+    @extend_schema(request=None, parameters=[CART_TOKEN, ETAG], responses={200: CartSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="merge")
+    def merge(self, request, pk=None):
+        """Right after signing in: bring the guest cart (`{id}` and its X-Cart-Token) into the
+        customer's open cart of the same currency (its lines added, its addresses and shipping
+        method filling what the customer's cart lacks), or make it the customer's cart if they have
+        none in that currency. Answers the customer's cart; calling it again changes nothing. An
+        unknown or expired cart, a wrong token, or another customer's cart: 404."""
+        outcome = carts_merge(user_id=request.user.pk, cart_id=pk,
+                              cart_token=request.headers.get(CART_TOKEN_HEADER) or "")
+        if outcome.result is CartMergeResult.NOT_FOUND:
+            raise CartNotFound("No such cart.")
+        return _cart_response(selectors.cart_for_caller(cart_id=outcome.cart_id, user=request.user, token=None))
