@@ -24,6 +24,8 @@ class Command(BaseCommand):
     def handle(self, *args, username, products, **options):
         if "catalog_seed" in get_commands():
             call_command("catalog_seed", products=products)
+        if "checkout_demo" in get_commands():  # shipping zones and methods, so that a cart can complete
+            call_command("checkout_demo", stdout=self.stdout)
         credentials = settings.VAR_DIR / "staff-credentials.txt"
         User = get_user_model()
         user = User.objects.filter(username=username).first()
