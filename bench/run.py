@@ -93,6 +93,7 @@ def bench_env(**extra) -> dict:
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "ACCOUNTS_FRONTEND_URL": "http://127.0.0.1",
         "DATABASE_URL": f"{PG}/commerce_bench",
         "CATALOG_DATABASE_URL": f"{PG}/commerce_bench_catalog",
         "REPORTING_DATABASE_URL": f"{PG}/commerce_bench_reporting",

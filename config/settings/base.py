@@ -151,6 +151,10 @@ REST_FRAMEWORK = {
         "anon": env("THROTTLE_ANON", default="120/minute"),
         "user": env("THROTTLE_USER", default="600/minute"),
     },
+    # How many proxies stand in front of the web process: the client address that the throttles
+    # count (and sign-in logs) is taken that many hops back in X-Forwarded-For. 0 (the default):
+    # REMOTE_ADDR, so that a client cannot pick its own address by sending X-Forwarded-For.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -12,6 +12,9 @@ DEBUG = env.bool("DEBUG", default=False)
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# Where the storefront serves the links of verification and reset emails: a link to a
+# development default would send customers nowhere.
+ACCOUNTS_FRONTEND_URL = env("ACCOUNTS_FRONTEND_URL").rstrip("/")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "ALLOWED_HOSTS": "shop.example.com",
+    "ACCOUNTS_FRONTEND_URL": "https://shop.example.com",
     "DATABASE_URL": "postgres://commerce:secret@postgres:5432/commerce",
     "CATALOG_DATABASE_URL": "mongodb://catalog:secret@mongo:27017/commerce_catalog?replicaSet=rs0&authSource=admin",
     "REPORTING_DATABASE_URL": "mssql://sa:Secret_pw1@mssql:1433/commerce_reporting",
@@ -57,3 +58,10 @@ def test_production_refuses_to_start_with_debug_on():
     result = manage("check", SECRET_KEY=secrets.token_urlsafe(64), DEBUG="true", **PRODUCTION_ENV)
     assert result.returncode != 0
     assert "DEBUG must be off" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_storefront_url_of_its_email_links():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "ACCOUNTS_FRONTEND_URL"}
+    result = manage("check", SECRET_KEY=secrets.token_urlsafe(64), **env)
+    assert result.returncode != 0
+    assert "ACCOUNTS_FRONTEND_URL" in result.stderr

@@ -102,6 +102,7 @@ def platform(smtp, fresh_vhost, transactional_db):
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "parity-" + "x" * 60,
         "ALLOWED_HOSTS": "127.0.0.1",
+        "ACCOUNTS_FRONTEND_URL": "http://127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": url_of("default"),
         "CATALOG_DATABASE_URL": url_of("catalog"),
