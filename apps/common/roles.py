@@ -18,6 +18,12 @@ _SHIPPING_VIEW = ("checkout.view_shippingzone", "checkout.view_shippingmethod", 
 _SHIPPING_MANAGE = ("checkout.add_shippingzone", "checkout.change_shippingzone", "checkout.delete_shippingzone",
                     "checkout.add_shippingmethod", "checkout.change_shippingmethod", "checkout.delete_shippingmethod",
                     "checkout.add_shippingrate", "checkout.change_shippingrate", "checkout.delete_shippingrate")
+_PRICING_VIEW = ("pricing.view_taxclass", "pricing.view_taxrate", "pricing.view_promotion", "pricing.view_voucher",
+                 "pricing.view_voucheruse")
+_TAXES_MANAGE = ("pricing.add_taxclass", "pricing.change_taxclass", "pricing.delete_taxclass",
+                 "pricing.add_taxrate", "pricing.change_taxrate", "pricing.delete_taxrate")
+_PROMOTIONS_MANAGE = ("pricing.add_promotion", "pricing.change_promotion", "pricing.delete_promotion",
+                      "pricing.add_voucher", "pricing.change_voucher", "pricing.delete_voucher")
 _CUSTOMERS_VIEW = ("accounts.view_customer", "accounts.view_address")  # profiles and address books
 _DELIVERIES_VIEW = ("notifications.view_delivery", "notifications.view_deaddelivery",
                     "notifications.view_deliveryattempt", "notifications.view_deliverytransition")
@@ -28,7 +34,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "catalog.adjust_stock", "catalog.view_stock", "catalog.view_stockadjustment",
         "catalog.view_reservation", "catalog.view_reservationevent",
         "catalog.view_category", "catalog.add_category", "catalog.change_category", "catalog.delete_category",
-        *_SHIPPING_VIEW, *_SHIPPING_MANAGE, *_CARTS_VIEW,
+        *_SHIPPING_VIEW, *_SHIPPING_MANAGE, *_CARTS_VIEW, *_PRICING_VIEW, *_PROMOTIONS_MANAGE,
     ),
     "Order handler": (
         *_ORDERS_VIEW, *_PAYMENTS_VIEW,
@@ -40,9 +46,11 @@ ROLES: dict[str, tuple[str, ...]] = {
         "orders.refund_order", "payments.capture_payment", "payments.void_payment", "payments.refund_payment",
         "reporting.view_reports", "reporting.view_dailysales", "reporting.view_orderreport",
         "reporting.view_orderrefund", "reporting.view_paymentreport",
+        *_PRICING_VIEW, *_TAXES_MANAGE,
     ),
     "Support": (
         *_ORDERS_VIEW, "orders.add_note", *_CARTS_VIEW, *_CUSTOMERS_VIEW,
+        "pricing.view_promotion", "pricing.view_voucher", "pricing.view_voucheruse",
         *_DELIVERIES_VIEW, "notifications.replay_delivery",
         "common.view_rejectedevent", "common.replay_rejectedevent",
     ),

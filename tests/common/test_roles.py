@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
+PRICING_VIEW = {f"pricing.view_{model}" for model in ("taxclass", "taxrate", "promotion", "voucher", "voucheruse")}
 EXPECTED = {
     "Catalog manager": {"catalog.view_product", "catalog.add_product", "catalog.change_product",
                         "catalog.change_price", "catalog.adjust_stock", "catalog.view_stock",
@@ -18,7 +19,9 @@ EXPECTED = {
                         "catalog.delete_category",
                         *(f"checkout.{action}_{model}" for action in ("view", "add", "change", "delete")
                           for model in ("shippingzone", "shippingmethod", "shippingrate")),
-                        "checkout.view_cart", "checkout.view_cartline"},
+                        "checkout.view_cart", "checkout.view_cartline", *PRICING_VIEW,
+                        *(f"pricing.{action}_{model}" for action in ("add", "change", "delete")
+                          for model in ("promotion", "voucher"))},
     "Order handler": {"orders.view_order", "orders.view_orderline", "orders.view_orderevent",
                       "payments.view_payment", "payments.view_paymenttransaction", "payments.view_refund",
                       "orders.ship_order", "orders.cancel_order", "orders.add_note",
@@ -27,9 +30,12 @@ EXPECTED = {
                 "payments.view_paymenttransaction", "payments.view_refund", "payments.view_webhookevent",
                 "orders.refund_order", "payments.capture_payment", "payments.void_payment",
                 "payments.refund_payment", "reporting.view_reports", "reporting.view_dailysales",
-                "reporting.view_orderreport", "reporting.view_orderrefund", "reporting.view_paymentreport"},
+                "reporting.view_orderreport", "reporting.view_orderrefund", "reporting.view_paymentreport",
+                *PRICING_VIEW, *(f"pricing.{action}_{model}" for action in ("add", "change", "delete")
+                                 for model in ("taxclass", "taxrate"))},
     "Support": {"orders.view_order", "orders.view_orderline", "orders.view_orderevent", "orders.add_note",
                 "checkout.view_cart", "checkout.view_cartline", "accounts.view_customer", "accounts.view_address",
+                "pricing.view_promotion", "pricing.view_voucher", "pricing.view_voucheruse",
                 "notifications.view_delivery", "notifications.view_deaddelivery",
                 "notifications.view_deliveryattempt", "notifications.view_deliverytransition",
                 "notifications.replay_delivery", "common.view_rejectedevent", "common.replay_rejectedevent"},
