@@ -41,3 +41,26 @@ class ShippingMethodUnavailable(ApplicationError):
 
 class AddressNotFound(NotFound):
     """An address-book id that is not one of the caller's addresses."""
+
+
+class CartCompleting(ApplicationError):
+    """The cart's completion is placing its order: it cannot change, nor be completed again, until
+    that ends (then it is closed with its order, or open again with `last_failure`)."""
+
+    code, status, title = "cart_completing", 409, "The cart is being completed."
+
+
+class CartIncomplete(ApplicationError):
+    """What completion still needs, in `missing`: lines, shipping_address, shipping_method, email."""
+
+    code, status, title = "cart_incomplete", 422, "The cart lacks what an order needs."
+
+
+class CartLinesUnavailable(ApplicationError):
+    code, status, title = "cart_lines_unavailable", 422, "Some lines can no longer be bought."
+
+
+class CartOrderFailed(ApplicationError):
+    """The order was placed but did not end confirmed (rejected or payment_failed)."""
+
+    code, status, title = "cart_order_failed", 409, "The cart's order could not be confirmed."

@@ -76,10 +76,12 @@ class Cart(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open"
+        COMPLETING = "completing"  # its completion is placing the order: no change until it ends
         CLOSED = "closed"
 
     class ClosedReason(models.TextChoices):
         MERGED = "merged"  # its lines went into the customer's cart at sign-in (`merged_into`)
+        COMPLETED = "completed"  # it became the order `order_id` (apps.checkout.completion)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     token_hash = models.CharField(max_length=64, editable=False)  # SHA-256 of the secret cart token
@@ -93,6 +95,12 @@ class Cart(models.Model):
     billing_address = models.JSONField(null=True, blank=True)
     shipping_method = models.ForeignKey(ShippingMethod, null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="+")
+    # Completion (apps.checkout.completion): the Idempotency-Key of the completion under way or
+    # done and when it began; the order it placed; why the last one failed, if it did.
+    completion_key = models.CharField(max_length=255, blank=True, default="")
+    completion_started_at = models.DateTimeField(null=True, blank=True)
+    order_id = models.UUIDField(null=True, blank=True)
+    last_failure = models.JSONField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField()
@@ -101,7 +109,9 @@ class Cart(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "currency"], condition=models.Q(status="open"),
+            # A cart being completed is still the customer's: a failed completion reopens it.
+            models.UniqueConstraint(fields=["customer", "currency"],
+                                    condition=models.Q(status__in=["open", "completing"]),
                                     name="cart_open_per_customer_currency_uniq"),
         ]
         indexes = [

@@ -131,12 +131,27 @@ class CartAddressSerializer(serializers.Serializer):
     phone = serializers.CharField()
 
 
+class CompletionFailureSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The problem code the completion answered, e.g. out_of_stock.")
+    detail = serializers.CharField()
+    at = serializers.DateTimeField()
+    skus = serializers.ListField(child=serializers.CharField(), required=False, help_text="out_of_stock: the SKUs.")
+    order_id = serializers.UUIDField(required=False, help_text="The order the attempt left (payment_failed, ...).")
+
+
 class CartSerializer(serializers.Serializer):
     """A cart priced now (apps.checkout.selectors.PricedCart)."""
 
     id = serializers.UUIDField(source="cart.id")
-    status = serializers.ChoiceField(choices=Cart.Status.choices, source="cart.status")
-    closed_reason = serializers.CharField(source="cart.closed_reason", help_text="merged, or empty while open.")
+    status = serializers.ChoiceField(choices=Cart.Status.choices, source="cart.status",
+                                     help_text="completing: its order is being placed, the cart cannot change.")
+    closed_reason = serializers.CharField(source="cart.closed_reason",
+                                          help_text="merged, completed (see order_id), or empty while open.")
+    order_id = serializers.UUIDField(source="cart.order_id", allow_null=True,
+                                     help_text="The order a completed cart became.")
+    last_failure = CompletionFailureSerializer(
+        source="cart.last_failure", allow_null=True,
+        help_text="Why the last completion did not place an order (the cart stayed open); null otherwise.")
     merged_into = serializers.UUIDField(source="cart.merged_into", allow_null=True,
                                         help_text="The cart a merged guest cart went into.")
     currency = serializers.CharField(source="cart.currency")

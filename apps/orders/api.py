@@ -12,8 +12,8 @@ from apps.orders.customers import customer_orders_anonymise, customer_orders_ope
 from apps.orders.errors import CartAlreadyOrdered, OrderTotalMismatch, OutOfStock
 from apps.orders.models import Order
 from apps.orders.serializers import order_detail_data
-from apps.orders.services.placement import FAILED, Placement, order_place_from_cart
-from apps.orders.types import CartSnapshot, PlacedOrder, SnapshotLine
+from apps.orders.services.placement import FAILED, Placement, cart_order_key, order_place_from_cart
+from apps.orders.types import CartSnapshot, PlacedOrder, PlacementState, SnapshotLine
 from apps.payments import api as payments
 from apps.payments.api import PaymentDeclined, PaymentProviderUnavailable
 
@@ -25,6 +25,7 @@ __all__ = [
     "PaymentDeclined",
     "PaymentProviderUnavailable",
     "PlacedOrder",
+    "PlacementState",
     "SnapshotLine",
     "cart_order",
     "cart_order_place",
@@ -48,23 +49,35 @@ def cart_order_place(*, customer_id: int | None, snapshot: CartSnapshot, payment
     return _placed(placement)
 
 
-def cart_order(*, cart_id: UUID) -> PlacedOrder | None:
-    """The order a cart was completed into: the one that did not fail, else the latest failed
-    attempt (rejected or payment_failed); None when the cart placed no order."""
+def cart_order(*, cart_id: UUID, idempotency_key: str | None = None) -> PlacedOrder | None:
+    """The order the cart was completed into (the one of its orders that did not fail); else,
+    given a completion's Idempotency-Key, the order that attempt left (rejected or
+    payment_failed); else None: the cart placed no order (with that key)."""
     orders = Order.objects.filter(cart_id=cart_id).prefetch_related("lines", "timeline__actor")
-    order = orders.exclude(status__in=FAILED).first() or orders.order_by("-created_at").first()
+    order = orders.exclude(status__in=FAILED).first()
+    if order is None and idempotency_key is not None:
+        order = orders.filter(idempotency_key=cart_order_key(cart_id, idempotency_key)).first()
     if order is None:
         return None
-    return PlacedOrder(order_id=order.id, number=order.number, status=order.status, version=order.version,
-                       detail=order_detail_data(order, lines=order.lines.all(), timeline=order.timeline.all(),
-                                                payment=payments.payment_for_order(order_id=order.id)))
+    return _placed_order(order, order_detail_data(order, lines=order.lines.all(), timeline=order.timeline.all(),
+                                                  payment=payments.payment_for_order(order_id=order.id)))
 
 
 def _placed(placement: Placement) -> PlacedOrder:
     order = placement.order
-    return PlacedOrder(order_id=order.id, number=order.number, status=order.status, version=order.version,
-                       detail=order_detail_data(order, lines=placement.lines, timeline=placement.timeline,
-                                                payment=placement.payment))
+    return _placed_order(order, order_detail_data(order, lines=placement.lines, timeline=placement.timeline,
+                                                  payment=placement.payment))
+
+
+def _placed_order(order: Order, detail: dict) -> PlacedOrder:
+    if order.status == Order.Status.PENDING:
+        state = PlacementState.PENDING
+    elif order.status in FAILED:
+        state = PlacementState.FAILED
+    else:
+        state = PlacementState.PLACED
+    return PlacedOrder(order_id=order.id, number=order.number, status=order.status, state=state,
+                       version=order.version, detail=detail)
 
 
 def order_numbers(*, order_ids: Iterable[UUID]) -> dict[UUID, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -46,13 +47,22 @@ class CartSnapshot:
     total: Decimal
 
 
+class PlacementState(enum.Enum):
+    """Where a placement stands, for the cart it came from."""
+
+    PENDING = "pending"  # the saga has not ended (its process died: order recovery ends it)
+    PLACED = "placed"  # confirmed, or later in its life (shipped, cancelled, refunded)
+    FAILED = "failed"  # rejected for stock, or payment_failed: nothing held, the cart may try again
+
+
 @dataclass(frozen=True)
 class PlacedOrder:
-    """An order as another app sees it: its identity, status and the body that
+    """An order as another app sees it: its identity, status, placement state and the body that
     GET /api/v1/orders/{id}/ answers for it (`detail`, JSON-ready)."""
 
     order_id: UUID
     number: str
     status: str
+    state: PlacementState
     version: int
     detail: Mapping[str, Any]

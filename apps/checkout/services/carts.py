@@ -18,6 +18,7 @@ from apps.checkout import pricing, selectors
 from apps.checkout.addresses import address_book_snapshot, address_clean
 from apps.checkout.errors import (
     CartClosed,
+    CartCompleting,
     CartCurrencyMismatch,
     CartInsufficientStock,
     CartLineLimit,
@@ -86,6 +87,8 @@ def cart_locked(*, cart_id, expected_version: int | None) -> Cart:
     cart = Cart.objects.select_for_update().filter(pk=cart_id).first()
     if cart is None or selectors.cart_expired(cart):
         raise CartNotFound("No such cart.")
+    if cart.status == Cart.Status.COMPLETING:
+        raise CartCompleting("The cart is being completed; it cannot change now.", headers={"Retry-After": "1"})
     if cart.status != Cart.Status.OPEN:
         merged_into = str(cart.merged_into) if cart.merged_into else None
         raise CartClosed(f"The cart is closed ({cart.closed_reason}).", extra={"merged_into": merged_into})

@@ -123,7 +123,7 @@ def order_place_from_cart(*, customer_id: int | None, snapshot: CartSnapshot, pa
     OrderTotalMismatch when the snapshot's total is not the sum of its parts (nothing written),
     CartAlreadyOrdered when another completion of the cart placed an order that did not fail,
     then as order_place: OutOfStock, PaymentDeclined, PaymentProviderUnavailable."""
-    key = _cart_key(snapshot.cart_id, idempotency_key)
+    key = cart_order_key(snapshot.cart_id, idempotency_key)
     existing = Order.objects.filter(cart_id=snapshot.cart_id, idempotency_key=key).first()
     if existing is not None:
         return _placement_resume(existing, payment_token)
@@ -159,7 +159,7 @@ def order_place_from_cart(*, customer_id: int | None, snapshot: CartSnapshot, pa
 FAILED = (Status.REJECTED, Status.PAYMENT_FAILED)  # placements that failed: their cart may try again
 
 
-def _cart_key(cart_id: UUID, idempotency_key: str) -> str:
+def cart_order_key(cart_id: UUID, idempotency_key: str) -> str:
     """The order's idempotency key for a cart's completion: never the same as a key the customer
     used on POST /api/v1/orders/ (unique per customer and key)."""
     key = f"cart:{cart_id}:{idempotency_key}"
