@@ -15,6 +15,7 @@ from apps.notifications.services.endpoints import (
     webhook_url_validate,
 )
 from apps.notifications.services.replay import deliveries_replay_dead
+from apps.notifications.subscriptions import event_type_private
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -54,10 +55,10 @@ class _DeliveryAdminBase(admin.ModelAdmin):
     list_filter = ["status", "channel", "event_type"]
     search_fields = ["recipient", "=event_id"]
     date_hierarchy = "created_at"
-    readonly_fields = ["event_id", "event_type", "channel", "recipient", "endpoint", "template", "payload", "status",
+    readonly_fields = ["event_id", "event_type", "channel", "recipient", "endpoint", "template", "content", "status",
                        "attempts", "next_attempt_at", "claimed_at", "last_status_code", "last_error", "delivered_at",
                        "dead_at", "created_at", "updated_at"]
-    exclude = ["claim_token", "traceparent"]
+    exclude = ["claim_token", "traceparent", "payload"]  # shown (or withheld) by `content`
     inlines = [DeliveryAttemptInline, DeliveryTransitionInline]
     actions = [replay_dead]
 
@@ -66,6 +67,14 @@ class _DeliveryAdminBase(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="payload")
+    def content(self, obj):
+        # A verification or reset email holds a live link for its recipient alone: staff who may
+        # read deliveries must not be able to use it.
+        if event_type_private(obj.event_type):
+            return "(withheld: this message carries a one-time link meant for its recipient only)"
+        return obj.payload
 
     def has_replay_permission(self, request):
         return request.user.has_perm("notifications.replay_delivery")

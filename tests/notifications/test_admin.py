@@ -72,3 +72,16 @@ def test_the_replay_command_replays_dead_deliveries(capsys):
     webhook.refresh_from_db()
     email.refresh_from_db()
     assert (webhook.status, email.status) == (Delivery.Status.PENDING, Delivery.Status.DEAD)
+
+
+def test_staff_reading_a_reset_email_delivery_do_not_see_its_link(admin_client_):
+    link = "https://shop.example.com/reset?uid=MQ&token=secret-one-time-token"
+    reset = DeliveryFactory(event_type="accounts.password_reset_requested",
+                            payload={"subject": "Reset your password", "text": link, "html": link})
+    shipped = DeliveryFactory(event_type="orders.order_shipped",
+                              payload={"subject": "Your order is on its way", "text": "Tracking: T-123", "html": ""})
+    reset_page = admin_client_.get(f"/admin/notifications/delivery/{reset.pk}/change/").content.decode()
+    shipped_page = admin_client_.get(f"/admin/notifications/delivery/{shipped.pk}/change/").content.decode()
+    assert "secret-one-time-token" not in reset_page
+    assert "withheld" in reset_page
+    assert "Tracking: T-123" in shipped_page
