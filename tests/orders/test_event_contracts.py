@@ -1,5 +1,7 @@
 """Producer contracts: every event the real code paths emit, with each optional field absent
-and present, validates against its published schema; and both consumers apply them.
+and present, validates against its published schema; and both consumers apply them. Orders
+placed server to server and orders completed from a storefront's cart (guests' included) emit
+version 2 of the order events (addresses, shipping, the totals breakdown).
 
 An order placed by an account without an email (users created in the admin have none) used to
 emit events with `"email": ""`, which every order schema refused: the order then appeared in no
@@ -17,6 +19,7 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
+from apps.checkout.models import ShippingMethod, ShippingZone
 from apps.common.messaging import schemas
 from apps.common.messaging.relay import InProcessPublisher, outbox_relay
 from apps.common.messaging.schemas import SCHEMA_DIR, validate_event_data
@@ -30,6 +33,12 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 # The order and payment events (accounts.* have their own contract test in tests/accounts).
 PUBLISHED_TYPES = sorted(path.name.rsplit(".v", 1)[0] for module in ("orders", "payments")
                          for path in SCHEMA_DIR.glob(f"{module}.*.v1.json"))
+# What producers emit now: the latest version of each order and payment event.
+LATEST = {event_type: max(int(path.name.rsplit(".v", 1)[1].removesuffix(".json"))
+                          for path in SCHEMA_DIR.glob(f"{event_type}.v*.json"))
+          for event_type in PUBLISHED_TYPES}
+BERLIN = {"name": "Erika Mustermann", "line1": "Heidestrasse 17", "city": "Berlin", "postal_code": "10557",
+          "country": "DE"}
 WITHOUT = {"email": "", "phone": "", "body": {}}
 WITH = {"email": "buyer@example.com", "phone": "+14155550123", "body": {"email": "buyer@example.com",
                                                                          "phone": "+14155550123"}}
@@ -59,9 +68,78 @@ def test_every_event_the_producers_emit_validates_against_its_schema(stock, staf
     events = list(OutboxEvent.objects.all())
     for event in events:
         validate_event_data(event.event_type, event.version, event.data)
+        assert event.version == LATEST[event.event_type]
         assert event.data["email"] == contact["email"] if event.event_type.startswith("orders.") else True
     # These flows reach every published event type: a new schema needs a producer path here
     assert sorted({event.event_type for event in events}) == PUBLISHED_TYPES
+
+
+def storefront_flow(stock, staff_api) -> tuple[str, str]:
+    """A guest completes a cart (shipped, then refunded in part) and a customer completes another
+    (then cancels it), both to Berlin by Standard shipping. Returns the two orders' ids."""
+    stock("MUG-1", "12.50", currency="EUR", units=10)
+    zone = ShippingZone.objects.create(name="EU", countries=["DE"])
+    method = ShippingMethod.objects.create(zone=zone, name="Standard", currency="EUR", price=Decimal("4.90"))
+    guest = APIClient()
+    customer = APIClient()
+    customer.force_authenticate(get_user_model().objects.create_user("shopper", "shopper@example.com", "pw-1"))
+    orders = []
+    for client, body in ((guest, {"email": "erika@example.com"}), (customer, {})):
+        cart = client.post("/api/v1/carts/", {"currency": "EUR"}, format="json")
+        token = {"HTTP_X_CART_TOKEN": cart.json()["token"]} if "token" in cart.json() else {}
+        url = f"/api/v1/carts/{cart.json()['id']}/"
+        added = client.post(f"{url}lines/", {"sku": "MUG-1", "quantity": 2}, format="json",
+                            HTTP_IF_MATCH=cart.headers["ETag"], **token)
+        ready = client.patch(url, {"shipping_address": BERLIN, "shipping_method_id": method.pk}, format="json",
+                             HTTP_IF_MATCH=added.headers["ETag"], **token)
+        assert ready.status_code == 200, ready.content
+        completed = client.post(f"{url}complete/", {"payment_token": "tok_approved", **body}, format="json",
+                                HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex, **token)
+        assert completed.status_code == 201, completed.content
+        orders.append(completed.json()["id"])
+    guest_order, customer_order = orders
+    assert action(staff_api, guest_order, "ship").status_code == 200
+    assert action(staff_api, guest_order, "refund", {"amount": "5.00"}).status_code == 200
+    assert action(customer, customer_order, "cancel", {"reason": "changed my mind"}).status_code == 200
+    return guest_order, customer_order
+
+
+def test_storefront_orders_emit_version_2_events_with_addresses_shipping_and_breakdown(stock, staff_api):
+    guest_order, _ = storefront_flow(stock, staff_api)
+
+    events = [event for event in OutboxEvent.objects.all() if event.event_type.startswith("orders.")]
+    for event in events:
+        assert event.version == 2
+        validate_event_data(event.event_type, 2, event.data)
+        assert event.data["shipping_address"]["city"] == "Berlin"
+        assert (event.data["shipping_method"], event.data["shipping_total"]) == ("Standard", "4.90")
+        assert (event.data["subtotal"], event.data["discount_total"], event.data["tax_total"],
+                event.data["total"]) == ("25.00", "0.00", "0.00", "29.90")
+    # every order event type is reached in version 2 by these flows
+    v2_types = sorted(path.name.removesuffix(".v2.json") for path in SCHEMA_DIR.glob("orders.*.v2.json"))
+    assert sorted({event.event_type for event in events}) == v2_types
+    # and the guest's order events say it has no customer
+    placed = next(event for event in events if event.event_type == "orders.order_placed"
+                  and event.aggregate_id == guest_order)
+    assert (placed.data["customer_id"], placed.data["email"]) == (None, "erika@example.com")
+
+
+def test_storefront_orders_are_reported_with_their_shipping_and_emailed_with_the_address(stock, staff_api):
+    guest_order, customer_order = storefront_flow(stock, staff_api)
+    # When the relay hands the events to the consumers
+    outbox_relay(publisher=InProcessPublisher())
+    # Then no consumer rejected any
+    assert list(RejectedEvent.objects.values_list("consumer", "event_type", "reason")) == []
+    # and reporting has the guest's order with its shipping revenue (the cancelled one is no sale)
+    report = OrderReport.objects.get(order_id=guest_order)
+    assert (report.customer_id, report.shipping_total, report.total) == (None, Decimal("4.90"), Decimal("29.90"))
+    sales = DailySales.objects.get(currency="EUR")
+    assert (sales.orders, sales.gross, sales.shipping, sales.refunds) == (1, Decimal("29.90"), Decimal("4.90"),
+                                                                          Decimal("5.00"))
+    assert OrderReport.objects.get(order_id=customer_order).status == "cancelled"
+    # and the guest's confirmation shows where it ships and what shipping cost
+    email = Delivery.objects.get(event_type="orders.order_placed", recipient="erika@example.com").payload["text"]
+    assert "Shipping: 4.90 EUR (Standard)" in email and "Heidestrasse 17" in email
 
 
 def test_an_order_without_an_email_is_reported_and_notified_like_any_other(stock, staff_api, receiver_less_rules):

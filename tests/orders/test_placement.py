@@ -30,6 +30,10 @@ def test_a_placed_order_is_confirmed_with_stock_held_and_payment_authorized(cust
     assert order["status"] == "confirmed"
     assert order["currency"] == "USD"
     assert (order["subtotal"], order["total"]) == ("45.00", "45.00")
+    # placed server to server, it ships nothing: no addresses, no shipping, total = subtotal
+    assert (order["shipping_total"], order["discount_total"], order["tax_total"]) == ("0.00", "0.00", "0.00")
+    assert (order["shipping_address"], order["billing_address"], order["shipping_method"], order["cart_id"]) == (
+        None, None, "", None)
     assert [(line["sku"], line["quantity"], line["unit_price"], line["line_total"]) for line in order["lines"]] == [
         ("MUG-1", 2, "12.50", "25.00"), ("TEE-2", 1, "20.00", "20.00")]
     assert order["email"] == customer.email
