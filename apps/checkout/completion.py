@@ -199,7 +199,9 @@ def _failure(error: ApplicationError) -> dict[str, Any]:
 
 
 def _failure_write(cart_id: uuid.UUID, failure: Mapping[str, Any]) -> None:
-    Cart.objects.filter(pk=cart_id).update(last_failure=dict(failure))
+    """The open cart shows why it could not be completed: a change, so a new version (ETag)."""
+    Cart.objects.filter(pk=cart_id).update(last_failure=dict(failure), version=F("version") + 1,
+                                           updated_at=timezone.now())
 
 
 def _completion_close(*, cart_id: uuid.UUID, key: str, order_id: uuid.UUID, any_key: bool = False) -> bool:

@@ -241,6 +241,19 @@ def test_a_declined_payment_leaves_the_cart_open_with_the_reason_and_a_new_card_
     assert available("MUG") == 8
 
 
+def test_a_payment_processor_that_cannot_answer_leaves_the_cart_open_with_nothing_held(customer_client, mug,
+                                                                                       shipping):
+    cart = ready_cart(customer_client, shipping)
+
+    response = complete(cart, token="tok_processing_error")
+
+    assert (response.status_code, response.json()["code"]) == (503, "payment_provider_unavailable")
+    assert "Retry-After" in response.headers
+    assert available("MUG") == 10 and Order.objects.get().status == "payment_failed"
+    body = cart.body()
+    assert (body["status"], body["last_failure"]["code"]) == ("open", "payment_provider_unavailable")
+
+
 # ---------------------------------------------------------------- races
 
 
