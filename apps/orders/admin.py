@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from apps.common.admin import action_each, action_form
 from apps.common.http.problems import ApplicationError
@@ -124,6 +124,18 @@ BUTTONS = (
 BUTTON_BY_NAME = {button.name: button for button in BUTTONS}
 
 
+ADDRESS_LINES = (("name",), ("company",), ("line1",), ("line2",), ("postal_code", "city"), ("region",),
+                 ("country",), ("phone",))
+
+
+def _address_html(address: dict | None):
+    """An address snapshot as the lines of a label; "-" when the order has none."""
+    if not address:
+        return "-"
+    lines = [" ".join(str(address.get(key) or "") for key in keys).strip() for keys in ADDRESS_LINES]
+    return format_html_join("", "{}<br>", ((line,) for line in lines if line))
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     form = OrderAdminForm
@@ -134,9 +146,19 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["customer"]
     readonly_fields = ["id", "number", "customer", "email", "phone", "status", "saga_step", "currency",
-                       "subtotal_shown", "total_shown", "refunded_shown", "payment", "version", "created_at",
-                       "confirmed_at", "paid_at", "shipped_at", "cancelled_at"]
-    fields = [*readonly_fields, "new_note"]
+                       "subtotal_shown", "shipping_shown", "discount_shown", "tax_shown", "total_shown",
+                       "refunded_shown", "payment", "shipping_address_shown", "billing_address_shown",
+                       "shipping_method_shown", "cart_id", "version", "created_at", "confirmed_at", "paid_at",
+                       "shipped_at", "cancelled_at"]
+    fieldsets = [
+        (None, {"fields": ["id", "number", "customer", "email", "phone", "status", "saga_step", "payment",
+                           "version", "created_at", "confirmed_at", "paid_at", "shipped_at", "cancelled_at"]}),
+        ("Totals", {"fields": ["currency", "subtotal_shown", "shipping_shown", "discount_shown", "tax_shown",
+                               "total_shown", "refunded_shown"]}),
+        ("Shipping", {"fields": ["shipping_method_shown", "shipping_address_shown", "billing_address_shown",
+                                 "cart_id"]}),
+        ("Note", {"fields": ["new_note"]}),
+    ]
     inlines = [OrderLineInline, OrderEventInline]
     actions = ["ship_orders", "cancel_orders", "refund_orders"]
 
@@ -163,9 +185,35 @@ class OrderAdmin(admin.ModelAdmin):
     def subtotal_shown(self, order):
         return money_display(order.subtotal, order.currency)
 
+    @admin.display(description="shipping")
+    def shipping_shown(self, order):
+        return money_display(order.shipping_total, order.currency)
+
+    @admin.display(description="discount")
+    def discount_shown(self, order):
+        return money_display(order.discount_total, order.currency)
+
+    @admin.display(description="tax")
+    def tax_shown(self, order):
+        return money_display(order.tax_total, order.currency)
+
     @admin.display(description="total", ordering="total")
     def total_shown(self, order):
         return money_display(order.total, order.currency)
+
+    @admin.display(description="shipping method")
+    def shipping_method_shown(self, order):
+        if not order.shipping_method:
+            return "- (placed server to server: nothing shipped)"
+        return f"{order.shipping_method} · {money_display(order.shipping_total, order.currency)}"
+
+    @admin.display(description="shipping address")
+    def shipping_address_shown(self, order):
+        return _address_html(order.shipping_address)
+
+    @admin.display(description="billing address")
+    def billing_address_shown(self, order):
+        return _address_html(order.billing_address)
 
     @admin.display(description="refunded")
     def refunded_shown(self, order):
