@@ -19,8 +19,9 @@ from apps.catalog.services.products import (
     product_deactivate,
     product_update,
 )
-from apps.catalog.validation import SKU_PATTERN, price_errors
+from apps.catalog.validation import SKU_PATTERN, price_errors, weight_errors
 from apps.common.admin import ActionOutcome, ReadOnlyModelAdmin, action_each, action_form
+from apps.pricing.api import tax_class_codes
 
 _ADMIN_ADJUSTMENTS = uuid.UUID("7d7b3f0e-2a51-4c59-8d43-61f4f1a9c0b2")  # namespace of admin form tokens
 
@@ -34,9 +35,19 @@ def _stock_count(product: Product, counter: str) -> int:
 
 
 class ProductAdminForm(forms.ModelForm):
+    tax_class = forms.ChoiceField(help_text=Product._meta.get_field("tax_class").help_text)
+
     class Meta:
         model = Product
-        fields = ["sku", "name", "description", "category", "price", "currency", "active", "attributes"]
+        fields = ["sku", "name", "description", "category", "price", "currency", "weight", "tax_class", "active",
+                  "attributes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The classes pricing has now; a product keeps the class it has even if pricing dropped it.
+        codes = tax_class_codes() | {self.instance.tax_class}
+        self.fields["tax_class"].choices = [(code, code) for code in sorted(codes)]
+        self.fields["tax_class"].initial = self.instance.tax_class
 
     def clean_sku(self):
         sku = self.cleaned_data["sku"].strip().upper()
@@ -52,6 +63,9 @@ class ProductAdminForm(forms.ModelForm):
         currency = cleaned.get("currency", self.instance.currency)
         for field, message in price_errors(cleaned.get("price"), currency).items():
             self.add_error(field, message)
+        if cleaned.get("weight") is not None:
+            for field, message in weight_errors(cleaned["weight"]).items():
+                self.add_error(field, message)
         return cleaned
 
 
@@ -117,9 +131,9 @@ class StockAdjustmentInline(admin.TabularInline):
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     form = ProductAdminForm
-    list_display = ["sku", "name", "category", "price", "currency", "active", "available", "held"]
+    list_display = ["sku", "name", "category", "price", "currency", "tax_class", "active", "available", "held"]
     list_editable = ["price", "active"]
-    list_filter = ["active", "category", "currency"]
+    list_filter = ["active", "category", "currency", "tax_class"]
     search_fields = ["sku", "name"]
     list_select_related = ["stock"]
     readonly_fields = ["version", "created_at", "updated_at"]
@@ -165,7 +179,8 @@ class ProductAdmin(admin.ModelAdmin):
         else:
             created = product_create(sku=obj.sku, **{
                 "name": obj.name, "price": obj.price, "currency": obj.currency, "description": obj.description,
-                "category": obj.category_id, "active": obj.active, "attributes": obj.attributes, **data})
+                "category": obj.category_id, "weight": obj.weight, "tax_class": obj.tax_class, "active": obj.active,
+                "attributes": obj.attributes, **data})
             obj.version, obj.created_at, obj.updated_at = created.version, created.created_at, created.updated_at
             obj._state.adding, obj._state.db = False, "catalog"
 

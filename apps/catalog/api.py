@@ -31,7 +31,8 @@ DEFAULT_RESERVATION_TTL = timedelta(minutes=15)
 
 
 def price_snapshots(*, skus: Sequence[str]) -> dict[str, PriceSnapshot]:
-    """Current name, price and active flag of each known SKU; unknown SKUs are absent."""
+    """Current name, price, active flag, shipping weight and tax class of each known SKU; unknown
+    SKUs are absent."""
     return selectors.product_price_snapshots(skus=skus)
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from apps.catalog.cache import catalog_cache_invalidate
 from apps.catalog.models import Category, Product, Stock, StockAdjustment
 from apps.catalog.services.clock import catalog_now
+from apps.catalog.types import DEFAULT_TAX_CLASS
 
 CATEGORIES: dict[str, str] = {
     "books": "Books",
@@ -23,18 +24,27 @@ CATEGORIES: dict[str, str] = {
     "grocery": "Grocery",
 }
 
-_ITEMS: dict[str, tuple[tuple[str, ...], tuple[int, int]]] = {  # nouns, price range in USD
-    "books": (("Cookbook", "Novel", "Atlas", "Field Guide", "Notebook", "Poetry Collection", "Biography"), (8, 45)),
-    "electronics": (("Headphones", "USB-C Charger", "Bluetooth Speaker", "Power Bank", "Webcam", "Keyboard",
-                     "Wireless Mouse", "Smart Plug"), (12, 320)),
-    "home-kitchen": (("Chef's Knife", "Cast Iron Pan", "French Press", "Cutting Board", "Tea Kettle",
-                      "Linen Towel Set", "Salad Bowl"), (9, 180)),
-    "garden": (("Pruning Shears", "Watering Can", "Seed Kit", "Garden Gloves", "Planter", "Hose Reel"), (6, 140)),
-    "toys": (("Puzzle", "Building Blocks", "Board Game", "Plush Bear", "Kite", "Wooden Train"), (7, 90)),
-    "sports": (("Yoga Mat", "Water Bottle", "Running Cap", "Jump Rope", "Dumbbell Pair", "Trail Backpack"), (8, 160)),
-    "beauty": (("Face Cream", "Shampoo", "Lip Balm", "Hand Soap", "Body Lotion", "Beard Oil"), (4, 60)),
-    "grocery": (("Olive Oil", "Coffee Beans", "Dark Chocolate", "Green Tea", "Honey", "Pasta"), (2, 35)),
+# (noun, typical shipping weight in grams) pairs, price range in USD
+_ITEMS: dict[str, tuple[tuple[tuple[str, int], ...], tuple[int, int]]] = {
+    "books": ((("Cookbook", 900), ("Novel", 400), ("Atlas", 1500), ("Field Guide", 500), ("Notebook", 250),
+               ("Poetry Collection", 300), ("Biography", 700)), (8, 45)),
+    "electronics": ((("Headphones", 300), ("USB-C Charger", 150), ("Bluetooth Speaker", 600), ("Power Bank", 350),
+                     ("Webcam", 200), ("Keyboard", 800), ("Wireless Mouse", 120), ("Smart Plug", 100)), (12, 320)),
+    "home-kitchen": ((("Chef's Knife", 300), ("Cast Iron Pan", 2800), ("French Press", 700), ("Cutting Board", 1200),
+                      ("Tea Kettle", 1100), ("Linen Towel Set", 600), ("Salad Bowl", 900)), (9, 180)),
+    "garden": ((("Pruning Shears", 300), ("Watering Can", 800), ("Seed Kit", 200), ("Garden Gloves", 150),
+                ("Planter", 1500), ("Hose Reel", 2600)), (6, 140)),
+    "toys": ((("Puzzle", 600), ("Building Blocks", 1200), ("Board Game", 1300), ("Plush Bear", 400), ("Kite", 250),
+              ("Wooden Train", 900)), (7, 90)),
+    "sports": ((("Yoga Mat", 1200), ("Water Bottle", 350), ("Running Cap", 100), ("Jump Rope", 250),
+                ("Dumbbell Pair", 4000), ("Trail Backpack", 1100)), (8, 160)),
+    "beauty": ((("Face Cream", 150), ("Shampoo", 450), ("Lip Balm", 30), ("Hand Soap", 350), ("Body Lotion", 400),
+                ("Beard Oil", 100)), (4, 60)),
+    "grocery": ((("Olive Oil", 1100), ("Coffee Beans", 550), ("Dark Chocolate", 120), ("Green Tea", 150),
+                 ("Honey", 550), ("Pasta", 520)), (2, 35)),
 }
+# Books and food are taxed at a reduced rate in most countries that have one (pricing's "reduced" class).
+_REDUCED_RATE_CATEGORIES = frozenset({"books", "grocery"})
 _ADJECTIVES = ("Classic", "Compact", "Deluxe", "Everyday", "Organic", "Premium", "Recycled", "Travel", "Vintage",
                "Ultra", "Handmade", "Nordic")
 _BRANDS = ("Acme", "Northwind", "Fjord", "Lumen", "Oakridge", "Pebble", "Solstice", "Tidewater", "Verde", "Zephyr")
@@ -52,6 +62,8 @@ class DemoProduct:
     category: str
     price: Decimal
     currency: str
+    weight: Decimal  # kilograms
+    tax_class: str
     attributes: dict
     units: int
 
@@ -65,7 +77,7 @@ def demo_product(index: int) -> DemoProduct:
     rng = random.Random(f"catalog-demo-{index}")  # nosec B311
     category = rng.choice(sorted(CATEGORIES))
     nouns, (low, high) = _ITEMS[category]
-    noun, brand, adjective = rng.choice(nouns), rng.choice(_BRANDS), rng.choice(_ADJECTIVES)
+    (noun, grams), brand, adjective = rng.choice(nouns), rng.choice(_BRANDS), rng.choice(_ADJECTIVES)
     currency, rate, _ = rng.choices(_CURRENCIES, weights=[weight for *_, weight in _CURRENCIES])[0]
     dollars = Decimal(rng.randint(low * 100, high * 100)) / 100
     if currency == "JPY":
@@ -80,7 +92,9 @@ def demo_product(index: int) -> DemoProduct:
         category=category,
         price=price,
         currency=currency,
-        attributes={"brand": brand, "color": color, "weight_g": rng.randint(20, 5000)},
+        weight=Decimal(grams * rng.randint(85, 115) // 100) / 1000,  # within 15 % of the typical weight
+        tax_class="reduced" if category in _REDUCED_RATE_CATEGORIES else DEFAULT_TAX_CLASS,
+        attributes={"brand": brand, "color": color},
         units=0 if rng.random() < 0.05 else rng.randint(1, 250),
     )
 
@@ -116,7 +130,8 @@ def catalog_seed(*, products: int) -> SeedReport:
         demo = demo_product(index)
         new_products.append(Product(
             sku=sku, name=demo.name, description=demo.description, category_id=demo.category, price=demo.price,
-            currency=demo.currency, attributes=demo.attributes, created_at=now, updated_at=now))
+            currency=demo.currency, weight=demo.weight, tax_class=demo.tax_class, attributes=demo.attributes,
+            created_at=now, updated_at=now))
         if sku in have_stock:
             continue
         adjustment_id = uuid.uuid4() if demo.units else None

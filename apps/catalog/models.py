@@ -8,6 +8,8 @@ import uuid
 
 from django.db import models
 
+from apps.catalog.types import DEFAULT_TAX_CLASS
+
 
 class Category(models.Model):
     slug = models.SlugField(primary_key=True, max_length=64)  # lower case: never relies on collation
@@ -32,8 +34,12 @@ class Product(models.Model):
     # Quantized to the currency's minor unit by apps.common.money (3 places cover BHD, KWD, JOD).
     price = models.DecimalField(max_digits=14, decimal_places=3)
     currency = models.CharField(max_length=3)
-    # Shipping weight in kilograms (checkout prices weight-banded shipping with it).
-    weight = models.DecimalField(max_digits=10, decimal_places=3, default=0)
+    # Checkout prices weight-banded shipping with it.
+    weight = models.DecimalField(max_digits=10, decimal_places=3, default=0,
+                                 help_text="Shipping weight in kilograms, to the gram (at most 3 decimal places).")
+    # A code of apps.pricing's tax classes (another database: a plain value, checked on write).
+    tax_class = models.CharField(max_length=32, default=DEFAULT_TAX_CLASS,
+                                 help_text="What kind of goods this is, for tax (pricing's tax classes).")
     active = models.BooleanField(default=True)
     attributes = models.JSONField(default=dict, blank=True)
     version = models.IntegerField(default=1)

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from apps.catalog.models import Product, StockAdjustment
 from apps.catalog.selectors import product_unit_price
-from apps.catalog.validation import SKU_PATTERN, price_errors
+from apps.catalog.validation import SKU_PATTERN, WEIGHT_NEGATIVE, WEIGHT_TOO_PRECISE, price_errors, tax_class_errors
 from apps.common.money import CURRENCY_PATTERN
 
 
@@ -25,7 +25,9 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["sku", "name", "category", "price", "currency", "active"]
+        fields = ["sku", "name", "category", "price", "currency", "tax_class", "active"]
+        extra_kwargs = {"tax_class": {"help_text": "What kind of goods this is, for tax: a tax class code, e.g. "
+                                                   "standard or reduced."}}
 
     @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=3))  # a decimal string
     def get_price(self, product: Product) -> str:
@@ -38,7 +40,7 @@ class ProductDetailSerializer(ProductSerializer):
     class Meta(ProductSerializer.Meta):
         fields = [*ProductSerializer.Meta.fields, "description", "attributes", "weight", "version", "created_at",
                   "updated_at", "availability"]
-        extra_kwargs = {"weight": {"help_text": "Shipping weight in kilograms."}}
+        extra_kwargs = {**ProductSerializer.Meta.extra_kwargs, "weight": {"help_text": "Shipping weight in kilograms."}}
 
     @extend_schema_field(AvailabilitySerializer)
     def get_availability(self, product: Product) -> dict:
@@ -55,12 +57,26 @@ class _ProductFields(serializers.Serializer):
                                      help_text="In the currency's minor unit, e.g. \"19.99\" (USD) or \"1500\" (JPY).")
     currency = serializers.RegexField(CURRENCY_PATTERN, help_text="ISO 4217 code of a supported currency, e.g. EUR.",
                                       error_messages={"invalid": "Unknown or unsupported currency (ISO 4217 code)."})
+    weight = serializers.DecimalField(max_digits=10, decimal_places=3, min_value=Decimal(0), required=False,
+                                      default=Decimal(0), coerce_to_string=True,
+                                      help_text='Shipping weight in kilograms, to the gram, e.g. "0.25".',
+                                      error_messages={"min_value": WEIGHT_NEGATIVE,
+                                                      "max_decimal_places": WEIGHT_TOO_PRECISE})
+    tax_class = serializers.SlugField(max_length=32, required=False,
+                                      help_text="The code of an existing tax class (standard, reduced, zero, exempt "
+                                                "or one staff added); standard when not given.")
     active = serializers.BooleanField(required=False, default=True)
     attributes = serializers.DictField(required=False, default=dict,
                                        error_messages={"not_a_dict": "Attributes must be an object."})
 
     def validate_currency(self, value: str) -> str:
         return value.upper()
+
+    def validate_tax_class(self, value: str) -> str:
+        errors = tax_class_errors(value)
+        if errors:
+            raise serializers.ValidationError(errors["tax_class"], code="does_not_exist")
+        return value
 
 
 class ProductCreateSerializer(_ProductFields):

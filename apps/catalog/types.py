@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
+DEFAULT_TAX_CLASS = "standard"  # a code apps.pricing seeds: the class of a product nobody classified
+
 
 @dataclass(frozen=True)
 class PriceSnapshot:
@@ -18,6 +20,7 @@ class PriceSnapshot:
     currency: str
     active: bool
     weight: Decimal = Decimal(0)  # kilograms
+    tax_class: str = DEFAULT_TAX_CLASS  # a code of apps.pricing's tax classes
 
 
 @dataclass(frozen=True)

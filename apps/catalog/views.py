@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -34,6 +34,18 @@ ETAG = etag_header("product", 200)
 ETAG_CREATED = etag_header("product", 201)
 ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428, 429)
 PRICE_FIELDS = frozenset({"price", "currency"})
+CREATE_EXAMPLES = [
+    OpenApiExample("A lamp in euros", request_only=True, value={
+        "sku": "LAMP-1", "name": "Walnut Desk Lamp", "price": "49.90", "currency": "EUR", "weight": "1.250",
+        "tax_class": "standard", "attributes": {"color": "walnut"}}),
+    OpenApiExample("A book at the reduced tax rate", request_only=True, value={
+        "sku": "BOOK-1", "name": "Field Guide to Mushrooms", "price": "24.00", "currency": "EUR", "weight": "0.640",
+        "tax_class": "reduced"}),
+]
+UPDATE_EXAMPLES = [
+    OpenApiExample("Weighed again", request_only=True, value={"weight": "1.180"}),
+    OpenApiExample("Taxed at the reduced rate", request_only=True, value={"tax_class": "reduced"}),
+]
 
 
 class ProductPagination(CursorPagination):
@@ -115,23 +127,23 @@ class ProductViewSet(viewsets.GenericViewSet):
             raise ProductNotFound(f"No product with SKU {sku}.")
         return Response(data, headers={"ETag": f'"{data["version"]}"'})
 
-    @extend_schema(request=ProductCreateSerializer, parameters=[ETAG_CREATED],
+    @extend_schema(request=ProductCreateSerializer, parameters=[ETAG_CREATED], examples=CREATE_EXAMPLES,
                    responses={201: ProductDetailSerializer, **ERRORS})
     def create(self, request):
         """Staff (catalog.add_product): add a product; 409 if its SKU exists. Units come in through
-        stock adjustments."""
+        stock adjustments. An unknown `tax_class` is a 400 naming the field."""
         serializer = ProductCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = product_create(**serializer.validated_data)
         return _detail_response(product.sku, status.HTTP_201_CREATED,
                                 {"Location": request.build_absolute_uri(f"{product.sku}/")})
 
-    @extend_schema(request=ProductUpdateSerializer, parameters=[IF_MATCH_REQUIRED, ETAG],
+    @extend_schema(request=ProductUpdateSerializer, parameters=[IF_MATCH_REQUIRED, ETAG], examples=UPDATE_EXAMPLES,
                    responses={200: ProductDetailSerializer, **ERRORS})
     def partial_update(self, request, sku=None):
-        """Staff (catalog.change_product; catalog.change_price too for `price` or `currency`): change
-        any of a product's fields. If-Match is required: 428 without it, 412 when the product
-        changed since that ETag."""
+        """Staff (catalog.change_product; catalog.change_price too for `price` or `currency`, not for
+        `weight` or `tax_class`): change any of a product's fields. If-Match is required: 428
+        without it, 412 when the product changed since that ETag."""
         product = selectors.product_get(sku=sku)
         expected = _if_match(request, required=True)
         serializer = ProductUpdateSerializer(data=request.data, context={"product": product})

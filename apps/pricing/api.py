@@ -5,7 +5,8 @@ prices carts with `cart_price` (and `voucher_check` before a cart keeps a code);
 the PricedCart's lines, discount lines and tax lines, take voucher uses at placement
 (`voucher_uses_reserve`), confirm them when placed and give them back on failure or
 cancellation before shipment (`voucher_use_release`, once however often it is called), and
-refund by line with `line_refund`."""
+refund by line with `line_refund`. The catalog checks a product's tax class against
+`tax_class_codes`."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from apps.pricing.errors import (
 )
 from apps.pricing.promotions import discounts_compute
 from apps.pricing.refunds import line_refund
-from apps.pricing.selectors import voucher_usage, voucher_uses_of_order
+from apps.pricing.selectors import tax_rate_table, voucher_usage, voucher_uses_of_order
 from apps.pricing.taxes import (
     RateTableTaxCalculator,
     TaxCalculator,
@@ -103,6 +104,7 @@ __all__ = [
     "tax_amount",
     "tax_calculator",
     "tax_calculator_register",
+    "tax_class_codes",
     "taxes_compute",
     "voucher_check",
     "voucher_usage",
@@ -112,3 +114,8 @@ __all__ = [
     "voucher_uses_of_order",
     "voucher_uses_reserve",
 ]
+
+
+def tax_class_codes() -> frozenset[str]:
+    """The codes of the tax classes that exist now (the catalog validates products' classes with them)."""
+    return tax_rate_table(destination=None).known

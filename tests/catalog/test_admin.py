@@ -67,7 +67,8 @@ def test_editing_a_product_in_the_admin_invalidates_the_cached_detail(admin_clie
 
     response = admin_client.post(change_url("LAMP"), {
         "name": "Desk Lamp", "description": "", "category": "lighting", "price": "24.50", "currency": "EUR",
-        "active": "on", "attributes": '{"color": "walnut"}', **inline_management_data(page)})
+        "weight": "0", "tax_class": "standard", "active": "on", "attributes": '{"color": "walnut"}',
+        **inline_management_data(page)})
 
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     detail = public(api_client, "LAMP")
@@ -79,8 +80,8 @@ def test_the_admin_refuses_a_price_that_does_not_fit_the_currency(admin_client):
     page = admin_client.get(change_url("TEA"))
 
     response = admin_client.post(change_url("TEA"), {
-        "name": "Tea", "description": "", "category": "", "price": "15.50", "currency": "JPY", "active": "on",
-        "attributes": "{}", **inline_management_data(page)})
+        "name": "Tea", "description": "", "category": "", "price": "15.50", "currency": "JPY", "weight": "0",
+        "tax_class": "standard", "active": "on", "attributes": "{}", **inline_management_data(page)})
 
     assert response.status_code == 200
     assert "price" in response.context["adminform"].form.errors
@@ -150,7 +151,7 @@ def test_adding_a_product_in_the_admin_creates_its_stock_and_is_served_at_once(a
 
     response = admin_client.post("/admin/catalog/product/add/", {
         "sku": "new-1", "name": "New Thing", "description": "", "category": "", "price": "5.00", "currency": "usd",
-        "active": "on", "attributes": "{}", **inline_management_data(page)})
+        "weight": "0", "tax_class": "standard", "active": "on", "attributes": "{}", **inline_management_data(page)})
 
     assert response.status_code == 302
     assert public(api_client, "NEW-1")["currency"] == "USD"

@@ -37,8 +37,10 @@ def test_anyone_lists_active_products_by_sku_with_prices_at_currency_precision(a
 
     assert response.status_code == 200
     assert response.json()["results"] == [
-        {"sku": "A-TEA", "name": "Tea", "category": None, "price": "1500", "currency": "JPY", "active": True},
-        {"sku": "B-MUG", "name": "Mug", "category": None, "price": "7.50", "currency": "EUR", "active": True},
+        {"sku": "A-TEA", "name": "Tea", "category": None, "price": "1500", "currency": "JPY", "tax_class": "standard",
+         "active": True},
+        {"sku": "B-MUG", "name": "Mug", "category": None, "price": "7.50", "currency": "EUR", "tax_class": "standard",
+         "active": True},
     ]
 
 

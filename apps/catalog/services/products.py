@@ -13,11 +13,13 @@ from apps.catalog.errors import InvalidProduct, ProductExists, ProductNotFound
 from apps.catalog.models import Category, Product
 from apps.catalog.services.clock import catalog_now
 from apps.catalog.services.stock import stock_row_ensure
-from apps.catalog.validation import SKU_PATTERN, field_error, price_errors
+from apps.catalog.types import DEFAULT_TAX_CLASS
+from apps.catalog.validation import SKU_PATTERN, field_error, price_errors, tax_class_errors, weight_errors, weight_kg
 from apps.common.http.problems import Conflict, PreconditionFailed
 from apps.common.money import money
 
-EDITABLE_FIELDS = frozenset({"name", "description", "category", "price", "currency", "active", "attributes"})
+EDITABLE_FIELDS = frozenset({"name", "description", "category", "price", "currency", "weight", "tax_class", "active",
+                             "attributes"})
 
 
 def _price_checked(price, currency: str, errors: list) -> Decimal | None:
@@ -29,19 +31,34 @@ def _price_checked(price, currency: str, errors: list) -> Decimal | None:
     return None if problems else money(price, currency)
 
 
+def _weight_checked(weight, errors: list) -> Decimal | None:
+    problems = weight_errors(weight)
+    errors.extend(field_error(field, message) for field, message in problems.items())
+    return None if problems else weight_kg(weight)
+
+
+def _tax_class_checked(code: str, errors: list) -> None:
+    errors.extend(field_error(field, message, "does_not_exist") for field, message in tax_class_errors(code).items())
+
+
 def _category_checked(category: str | None, errors: list) -> None:
     if category is not None and not Category.objects.filter(pk=category).exists():
         errors.append(field_error("category", f"Unknown category {category!r}.", "does_not_exist"))
 
 
 def product_create(*, sku: str, name: str, price, currency: str, description: str = "",
-                   category: str | None = None, active: bool = True, attributes: dict | None = None) -> Product:
+                   category: str | None = None, weight=Decimal(0), tax_class: str | None = None, active: bool = True,
+                   attributes: dict | None = None) -> Product:
+    """tax_class None: the default class, taken without asking pricing; a named class must exist there."""
     errors: list[dict] = []
     if not SKU_PATTERN.match(sku):
         errors.append(field_error("sku", "Upper-case letters, digits, '.', '_' and '-' (at most 64)."))
     if not name.strip():
         errors.append(field_error("name", "The name must not be blank.", "blank"))
     price = _price_checked(price, currency, errors)
+    weight = _weight_checked(weight, errors)
+    if tax_class is not None:
+        _tax_class_checked(tax_class, errors)
     _category_checked(category, errors)
     if errors:
         raise InvalidProduct(extra={"errors": errors})
@@ -52,7 +69,8 @@ def product_create(*, sku: str, name: str, price, currency: str, description: st
     try:
         product = Product.objects.create(
             sku=sku, name=name.strip(), description=description, category_id=category, price=price,
-            currency=currency, active=active, attributes=attributes or {}, created_at=now, updated_at=now,
+            currency=currency, weight=weight, tax_class=DEFAULT_TAX_CLASS if tax_class is None else tax_class,
+            active=active, attributes=attributes or {}, created_at=now, updated_at=now,
         )
     except IntegrityError as exc:
         raise ProductExists(f"A product with SKU {sku} already exists.") from exc
@@ -95,6 +113,10 @@ def _validated_changes(product: Product, changes: Mapping) -> dict:
     if "price" in values or "currency" in values:
         currency = values.get("currency", product.currency)
         values["price"] = _price_checked(values.get("price", product.price), currency, errors)
+    if "weight" in values:
+        values["weight"] = _weight_checked(values["weight"], errors)
+    if "tax_class" in values:
+        _tax_class_checked(values["tax_class"], errors)
     if "category" in values:
         _category_checked(values["category"], errors)
         values["category_id"] = values.pop("category")
