@@ -2,6 +2,7 @@
 
 import io
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -66,3 +67,17 @@ def test_ten_thousand_products_are_seeded_in_bulk():
 def test_a_negative_count_is_refused():
     with pytest.raises(CommandError):
         seed(-1)
+
+
+def test_demo_products_have_realistic_weights_and_books_and_groceries_are_taxed_at_the_reduced_rate(api_client):
+    seed(200)
+
+    products = list(Product.objects.all())
+    assert all(Decimal("0.02") <= p.weight <= Decimal("5") for p in products)
+    assert len({p.weight for p in products}) > 50  # varied, not one default
+    reduced = {p.sku for p in products if p.tax_class == "reduced"}
+    assert reduced == {p.sku for p in products if p.category_id in ("books", "grocery")} != set()
+    assert {p.tax_class for p in products} == {"standard", "reduced"}
+    book = next(p for p in products if p.category_id == "books")
+    shown = api_client.get(f"/api/v1/products/{book.sku}/").json()
+    assert (shown["tax_class"], Decimal(shown["weight"])) == ("reduced", book.weight)
