@@ -133,3 +133,60 @@ def test_make_run_fails_at_once_when_its_port_is_busy(tmp_path):
     assert "make run PORT=" in result.stderr
     assert "Staff user" not in result.stdout
     assert list(tmp_path.iterdir()) == []  # no database was created
+
+
+STOREFRONT_WALK = """
+import django, json, re, uuid; django.setup()
+from django.test import Client
+c = Client(HTTP_HOST="localhost")
+def call(method, path, body=None, **headers):
+    response = getattr(c, method)(path, json.dumps(body) if body is not None else None,
+                                  content_type="application/json", **headers)
+    return response.status_code, (response.json() if response.content else None), response.headers.get("ETag")
+steps = {}
+status, cart, etag = call("post", "/api/v1/carts/", {"currency": "USD"})
+steps["create"] = status
+auth = {"HTTP_X_CART_TOKEN": cart["token"]}
+status, body, etag = call("post", f"/api/v1/carts/{cart['id']}/lines/", {"sku": "DEMO-000002", "quantity": 2},
+                          HTTP_IF_MATCH=etag, **auth)
+steps["line"] = status
+address = {"name": "John Smith", "line1": "350 Fifth Avenue", "city": "New York", "region": "NY",
+           "postal_code": "10118", "country": "US"}
+status, body, etag = call("patch", f"/api/v1/carts/{cart['id']}/", {"shipping_address": address},
+                          HTTP_IF_MATCH=etag, **auth)
+steps["address"] = status
+methods = body["shipping_methods"]
+status, body, etag = call("patch", f"/api/v1/carts/{cart['id']}/", {"shipping_method_id": methods[0]["id"]},
+                          HTTP_IF_MATCH=etag, **auth)
+steps["method"] = status
+status, order, _ = call("post", f"/api/v1/carts/{cart['id']}/complete/",
+                        {"payment_token": "tok_approved", "email": "john@example.com"},
+                        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()), **auth)
+steps["complete"] = status
+token = re.search(r"Authorization: Bearer (\\S+)", open(SETUP_OUT).read()).group(1)
+me = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {token}")
+steps["me"] = me.get("/api/v1/me/").status_code
+steps["my_orders"] = me.get("/api/v1/orders/").status_code
+print(json.dumps({"steps": steps, "methods": len(methods), "order": order}))
+"""
+
+
+def test_make_runs_demo_data_walks_the_storefront_flow_of_the_readme(tmp_path):
+    # Given `make run`'s set-up on the embedded default
+    assert run(["manage.py", "migrate_all", "-v", "0"], tmp_path).returncode == 0
+    setup = run(["manage.py", "demo_setup"], tmp_path)
+    assert setup.returncode == 0, setup.stderr
+    (tmp_path / "setup.out").write_text(setup.stdout)
+    # When a newcomer follows the README's storefront flow, and uses the printed customer token
+    walk = run(["-c", f"SETUP_OUT = {str(tmp_path / 'setup.out')!r}\n{STOREFRONT_WALK}"], tmp_path)
+    assert walk.returncode == 0, walk.stderr[-3000:]
+    facts = json.loads(walk.stdout.strip().splitlines()[-1])
+    # Then every step answers as documented, and the order holds the cart's address and shipping
+    assert facts["steps"] == {"create": 201, "line": 200, "address": 200, "method": 200, "complete": 201,
+                              "me": 200, "my_orders": 200}, facts
+    assert facts["methods"] >= 1
+    order = facts["order"]
+    assert order["status"] == "confirmed"
+    assert order["shipping_address"]["city"] == "New York"
+    assert order["shipping_method"]
+    assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [("DEMO-000002", 2)]
