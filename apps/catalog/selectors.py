@@ -58,11 +58,11 @@ def product_list(*, include_inactive: bool = False, active: bool | None = None, 
 
 def product_price_snapshots(*, skus: Sequence[str]) -> dict[str, PriceSnapshot]:
     products = Product.objects.filter(pk__in=list(dict.fromkeys(skus))).only(
-        "sku", "name", "price", "currency", "active", "weight", "tax_class")
+        "sku", "name", "price", "currency", "active", "weight", "tax_class", "category")
     return {
         product.sku: PriceSnapshot(sku=product.sku, name=product.name, unit_price=product_unit_price(product),
                                    currency=product.currency, active=product.active, weight=product.weight,
-                                   tax_class=product.tax_class)
+                                   tax_class=product.tax_class, category=product.category_id)
         for product in products
     }
 

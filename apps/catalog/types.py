@@ -21,6 +21,7 @@ class PriceSnapshot:
     active: bool
     weight: Decimal = Decimal(0)  # kilograms
     tax_class: str = DEFAULT_TAX_CLASS  # a code of apps.pricing's tax classes
+    category: str | None = None  # the category's slug (promotions may be scoped to categories)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,15 @@ apps.orders (reached by apps.orders.api only).
 
 1. Begin, in one transaction with the cart row locked: the cart is open, holds lines that can
    all be bought with the stock they need, a shipping address and a shipping method that serves
-   it (the billing address defaults to the shipping address), and an email; it is priced as its
-   owner sees it (apps.checkout.selectors.cart_priced) and moves to `completing`, its version
+   it (the billing address defaults to the shipping address), and an email; every code it holds
+   gives a discount; it is priced as its owner sees it (apps.checkout.selectors.cart_priced:
+   discounts, then tax per line and on shipping) and moves to `completing`, its version
    bumped. From then on an edit or a second completion is 409 cart_completing.
-2. Place, outside that transaction (the saga calls catalog and payments): the order records
-   the cart's frozen snapshot. orders.order_cart_uniq keeps one order per cart that did not fail.
+2. Place, outside that transaction (the saga calls catalog, pricing and payments): the order
+   records the cart's frozen snapshot, with its tax and discount lines, and takes one use of
+   each code before the payment. orders.order_cart_uniq keeps one order per cart that did not fail.
 3. End: a placed order closes the cart (`completed`, its `order_id`); a failed placement (stock,
-   payment) opens it again with `last_failure`, nothing held.
+   a code used up meanwhile, payment) opens it again with `last_failure`, nothing held.
 
 A process dying between 1 and 3 leaves a `completing` cart: carts_completion_recover (a beat
 task) ends it from what the orders module knows of the cart's order, or reopens it when none
@@ -44,6 +46,7 @@ from apps.checkout.pricing import LineWarningCode
 from apps.checkout.services.carts import cart_expiry
 from apps.common.http.problems import ApplicationError, PreconditionFailed
 from apps.orders import api as orders
+from apps.pricing import api as pricing_api
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +84,10 @@ def cart_complete(*, cart: Cart, customer_email: str, request: CompletionRequest
     their order (to `customer_email` unless the request names another), a guest cart into a
     guest order to the request's email. The same Idempotency-Key again, once completed, answers
     the same order. Raises the checkout errors of the begin step (nothing changed, except
-    `last_failure` for missing stock), then the saga's own: OutOfStock (409),
-    PaymentDeclined (402), PaymentProviderUnavailable (503), each leaving the cart open with
-    `last_failure` and nothing held."""
+    `last_failure` for missing stock or a code that gives nothing), then the saga's own:
+    OutOfStock (409), a VoucherError (422, e.g. voucher_exhausted: another order took the last
+    use), PaymentDeclined (402), PaymentProviderUnavailable (503), each leaving the cart open
+    with `last_failure` and nothing held."""
     begun = _completion_begin(cart_id=cart.pk, customer_email=customer_email, request=request)
     if isinstance(begun, orders.PlacedOrder):
         return begun  # completed before with this key
@@ -98,7 +102,7 @@ def cart_complete(*, cart: Cart, customer_email: str, request: CompletionRequest
         if existing is not None and existing.state is orders.PlacementState.PLACED:
             _completion_close(cart_id=cart.pk, key=key, order_id=existing.order_id, any_key=True)
         raise exc
-    except (orders.OutOfStock, orders.PaymentDeclined, orders.PaymentProviderUnavailable,
+    except (orders.OutOfStock, pricing_api.VoucherError, orders.PaymentDeclined, orders.PaymentProviderUnavailable,
             orders.OrderTotalMismatch) as exc:
         _completion_reopen(cart_id=cart.pk, key=key, failure=_failure(exc))
         raise
@@ -119,7 +123,7 @@ def _completion_begin(*, cart_id: uuid.UUID, customer_email: str,
                       request: CompletionRequest) -> _Begun | orders.PlacedOrder:
     """Check and price the locked cart, and move it to `completing`; or, completed before with
     this key, its order."""
-    shortage = None
+    refusal = None
     with transaction.atomic():
         cart = Cart.objects.select_for_update().get(pk=cart_id)
         if cart.status == Status.CLOSED and cart.closed_reason == Reason.COMPLETED:
@@ -135,16 +139,16 @@ def _completion_begin(*, cart_id: uuid.UUID, customer_email: str,
             if request.expected_version is not None and request.expected_version != cart.version:
                 raise PreconditionFailed(f"The cart is at version {cart.version}, not {request.expected_version}.")
             priced = selectors.cart_priced(cart=cart)
-            begun, shortage = _checked(cart, priced, customer_email=customer_email, request=request)
-            if shortage is None:
+            begun, refusal = _checked(cart, priced, customer_email=customer_email, request=request)
+            if refusal is None:
                 now = timezone.now()
                 Cart.objects.filter(pk=cart.pk).update(
                     status=Status.COMPLETING, completion_key=request.idempotency_key, completion_started_at=now,
                     last_failure=None, version=F("version") + 1, updated_at=now, expires_at=cart_expiry(now))
                 return begun
-            _failure_write(cart.pk, _failure(shortage))
-    if shortage is not None:
-        raise shortage
+            _failure_write(cart.pk, _failure(refusal))
+    if refusal is not None:
+        raise refusal
     placed = orders.cart_order(cart_id=cart_id)
     if placed is None:  # closed by hand without an order: nothing to answer with
         raise CartClosed("The cart was completed already.", extra={"order_id": str(cart.order_id)})
@@ -152,8 +156,9 @@ def _completion_begin(*, cart_id: uuid.UUID, customer_email: str,
 
 
 def _checked(cart: Cart, priced: selectors.PricedCart, *, customer_email: str,
-             request: CompletionRequest) -> tuple[_Begun, orders.OutOfStock | None]:
-    """What the cart gives the order; and the stock it lacks, if it does (409, recorded on the cart)."""
+             request: CompletionRequest) -> tuple[_Begun, ApplicationError | None]:
+    """What the cart gives the order; and why it cannot be ordered as it stands, if so, which the
+    cart records: a code that gives nothing now (422, its voucher error) or stock it lacks (409)."""
     missing = []
     if not priced.lines:
         missing.append("lines")
@@ -174,25 +179,45 @@ def _checked(cart: Cart, priced: selectors.PricedCart, *, customer_email: str,
                                         extra={"shipping_method_id": cart.shipping_method_id})
     short = sorted(line.sku for line in priced.lines
                    if any(warning.code is LineWarningCode.INSUFFICIENT_STOCK for warning in line.warnings))
-    shortage = orders.OutOfStock(f"Not enough stock for {', '.join(short)}.", extra={"skus": short}) if short else None
+    refusal: ApplicationError | None = None
+    if priced.totals.priced.code_problems:
+        refusal = pricing_api.code_problem_error(priced.totals.priced.code_problems[0])
+    elif short:
+        refusal = orders.OutOfStock(f"Not enough stock for {', '.join(short)}.", extra={"skus": short})
     shipping_address = dict(cart.shipping_address)
+    phone = request.phone or shipping_address.get("phone") or ""
+    snapshot = _snapshot(cart, priced, shipping_address=shipping_address)
+    return _Begun(snapshot=snapshot, customer_id=cart.customer_id, email=email, phone=phone), refusal
+
+
+def _snapshot(cart: Cart, priced: selectors.PricedCart, *, shipping_address: dict) -> orders.CartSnapshot:
+    """The cart as the order freezes it: each line with its tax and share of the discounts, the
+    shipping, the tax and discount lines, the codes that gave a discount, the totals."""
     totals = priced.totals
-    snapshot = orders.CartSnapshot(
-        cart_id=cart.pk, currency=cart.currency,
-        lines=tuple(orders.SnapshotLine(sku=line.sku, name=line.name, unit_price=line.unit_price,
-                                        quantity=line.quantity) for line in priced.lines),
-        shipping_address=shipping_address, billing_address=dict(cart.billing_address or shipping_address),
+    figures = totals.priced
+    shipping_line = figures.shipping_line
+    lines = []
+    for line in priced.lines:
+        counted = totals.line(line.sku)
+        lines.append(orders.SnapshotLine(
+            sku=line.sku, name=line.name, unit_price=line.unit_price, quantity=line.quantity,
+            tax_class=counted.tax_class, tax_rate=counted.tax_rate, discount=counted.discount, tax=counted.tax,
+            total=counted.gross))
+    return orders.CartSnapshot(
+        cart_id=cart.pk, currency=cart.currency, lines=tuple(lines), shipping_address=shipping_address,
+        billing_address=dict(cart.billing_address or shipping_address),
         shipping_method_id=priced.shipping_method.method_id, shipping_method=priced.shipping_method.name,
         shipping_total=priced.shipping_method.price, discount_total=totals.discount, tax_total=totals.tax,
-        total=totals.total)
-    phone = request.phone or shipping_address.get("phone") or ""
-    return _Begun(snapshot=snapshot, customer_id=cart.customer_id, email=email, phone=phone), shortage
+        total=totals.total, prices_include_tax=totals.prices_include_tax,
+        shipping_discount=shipping_line.discount, shipping_tax=shipping_line.tax,
+        tax_lines=figures.tax_lines, discount_lines=figures.discount_lines, voucher_codes=figures.applied_codes,
+        tax_id=cart.tax_id, zero_rated=figures.zero_rated)
 
 
 def _failure(error: ApplicationError) -> dict[str, Any]:
     """What the cart keeps of a failed completion, for its owner to read (`last_failure`)."""
     failure: dict[str, Any] = {"code": error.code, "detail": error.detail, "at": timezone.now().isoformat()}
-    for field in ("skus", "order_id"):
+    for field in ("skus", "order_id", "voucher_code"):
         if field in error.extra:
             failure[field] = error.extra[field]
     return failure

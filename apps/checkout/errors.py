@@ -11,6 +11,10 @@ class CartLineNotFound(NotFound):
     pass
 
 
+class CartCodeNotFound(NotFound):
+    """DELETE of a voucher code the cart does not hold."""
+
+
 class CartClosed(ApplicationError):
     code, status, title = "cart_closed", 409, "The cart is closed and can no longer change."
 

@@ -95,6 +95,11 @@ class Cart(models.Model):
     billing_address = models.JSONField(null=True, blank=True)
     shipping_method = models.ForeignKey(ShippingMethod, null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="+")
+    # Voucher codes applied (upper case, in the order given): apps.pricing decides, each time the
+    # cart is priced, what each one gives; one that gives nothing shows in the cart's code_problems.
+    voucher_codes = models.JSONField(default=list, blank=True)
+    # A business customer's VAT number (checked by apps.pricing): zero-rated under reverse charge.
+    tax_id = models.CharField(max_length=32, blank=True, default="")
     # Completion (apps.checkout.completion): the Idempotency-Key of the completion under way or
     # done and when it began; the order it placed; why the last one failed, if it did.
     completion_key = models.CharField(max_length=255, blank=True, default="")

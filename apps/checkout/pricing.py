@@ -1,7 +1,9 @@
-"""Cart pricing as pure functions: catalog facts and shipping terms in, priced lines and totals
-out. No database, no clock, so that taxes and discounts can be added here later and every
-caller (the cart read, completion) prices the same way. Money is Decimal at the currency's
-minor unit (apps.common.money)."""
+"""The one place that assembles a cart's figures: catalog facts and shipping terms in, priced
+lines, shipping quotes and totals out, so that every caller (the cart read, a code's check,
+completion) prices the same way. Lines and shipping are pure functions here; the totals
+(discounts, then tax per line and on shipping) are apps.pricing's (`cart_totals` hands it the
+counted lines, the shipping price, where the cart goes, who buys and the codes given). Money is
+Decimal at the currency's minor unit (apps.common.money)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from apps.common.money import money
+from apps.pricing import api as pricing_api
 
 ZERO = Decimal(0)
 
@@ -41,6 +44,8 @@ class CatalogItem:
     active: bool
     weight: Decimal  # kg per unit
     available: int
+    tax_class: str = pricing_api.STANDARD
+    category: str | None = None  # slug
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ class PricedLine:
     line_total: Decimal | None
     weight: Decimal  # kg, all units
     warnings: tuple[LineWarning, ...]
+    tax_class: str = pricing_api.STANDARD
+    category: str | None = None  # slug
 
     @property
     def counted(self) -> bool:
@@ -100,7 +107,23 @@ class ShippingQuote:
 
 
 @dataclass(frozen=True)
+class Buyer:
+    """Where the cart goes and who buys, for tax and promotions."""
+
+    country: str | None = None  # the shipping address's (None: no address yet)
+    region: str = ""
+    customer_id: int | None = None
+    email: str = ""
+    tax_id: str = ""  # a business customer's VAT number
+
+
+@dataclass(frozen=True)
 class CartTotals:
+    """The cart's figures. net prices: subtotal + shipping - discount + tax == total; prices with
+    tax (gross): subtotal + shipping - discount == total, tax being within them. `priced` has
+    the rest: each line's discount share and tax, shipping's, the discount and tax lines, and
+    the codes that gave nothing (with why)."""
+
     currency: str
     subtotal: Decimal
     shipping: Decimal | None  # None: no shipping method chosen (or it no longer serves the cart)
@@ -108,6 +131,15 @@ class CartTotals:
     tax: Decimal
     total: Decimal
     weight: Decimal  # kg of the counted lines
+    priced: pricing_api.PricedCart
+
+    @property
+    def prices_include_tax(self) -> bool:
+        return self.priced.mode is pricing_api.PriceMode.GROSS
+
+    def line(self, sku: str) -> pricing_api.PricedLineTotals | None:
+        """A counted line's discount share and tax (None: the line is not counted)."""
+        return next((line for line in self.priced.lines if line.key == sku), None)
 
 
 def line_price(*, line: LineInput, currency: str, item: CatalogItem | None) -> PricedLine:
@@ -117,7 +149,8 @@ def line_price(*, line: LineInput, currency: str, item: CatalogItem | None) -> P
                           line_total=None, weight=ZERO, warnings=(LineWarning(LineWarningCode.UNAVAILABLE),))
     if item.currency != currency:
         return PricedLine(sku=line.sku, name=item.name, quantity=line.quantity, unit_price=None, line_total=None,
-                          weight=ZERO, warnings=(LineWarning(LineWarningCode.CURRENCY_MISMATCH),))
+                          weight=ZERO, warnings=(LineWarning(LineWarningCode.CURRENCY_MISMATCH),),
+                          tax_class=item.tax_class, category=item.category)
     warnings = []
     if item.available < line.quantity:
         warnings.append(LineWarning(LineWarningCode.INSUFFICIENT_STOCK, available=item.available))
@@ -127,7 +160,7 @@ def line_price(*, line: LineInput, currency: str, item: CatalogItem | None) -> P
                                     new_price=unit_price))
     return PricedLine(sku=line.sku, name=item.name, quantity=line.quantity, unit_price=unit_price,
                       line_total=money(unit_price * line.quantity, currency), weight=item.weight * line.quantity,
-                      warnings=tuple(warnings))
+                      warnings=tuple(warnings), tax_class=item.tax_class, category=item.category)
 
 
 def lines_subtotal(lines: Sequence[PricedLine], currency: str) -> Decimal:
@@ -166,11 +199,42 @@ def shipping_quotes(*, methods: Sequence[ShippingTerms], lines: Sequence[PricedL
     return sorted(quotes, key=lambda quote: (quote.price, quote.name, quote.method_id))
 
 
-def cart_totals(*, lines: Sequence[PricedLine], shipping: Decimal | None, currency: str) -> CartTotals:
-    """Subtotal of the lines that can be bought, plus shipping; discount and tax are zero until
-    the pricing module provides them."""
-    subtotal = lines_subtotal(lines, currency)
-    discount = tax = money(ZERO, currency)
-    total = money(subtotal + (shipping or ZERO) - discount + tax, currency)
-    return CartTotals(currency=currency, subtotal=subtotal, shipping=shipping, discount=discount, tax=tax,
-                      total=total, weight=lines_weight(lines))
+def _pricing_lines(lines: Sequence[PricedLine]) -> list[pricing_api.PricingLine]:
+    return [pricing_api.PricingLine(key=line.sku, sku=line.sku, category=line.category, tax_class=line.tax_class,
+                                    amount=line.line_total) for line in lines if line.counted]
+
+
+def _destination(buyer: Buyer) -> pricing_api.TaxDestination | None:
+    if not buyer.country:
+        return None
+    return pricing_api.TaxDestination(country=buyer.country, region=buyer.region)
+
+
+def _customer(buyer: Buyer) -> pricing_api.PricingCustomer:
+    return pricing_api.PricingCustomer(id=buyer.customer_id, email=buyer.email, tax_id=buyer.tax_id)
+
+
+def _totals(priced: pricing_api.PricedCart, *, lines: Sequence[PricedLine], shipping: Decimal | None) -> CartTotals:
+    return CartTotals(currency=priced.currency, subtotal=priced.subtotal, shipping=shipping, discount=priced.discount,
+                      tax=priced.tax, total=priced.total, weight=lines_weight(lines), priced=priced)
+
+
+def cart_totals(*, lines: Sequence[PricedLine], shipping: Decimal | None, currency: str, buyer: Buyer = Buyer(),
+                codes: Sequence[str] = ()) -> CartTotals:
+    """The lines that can be bought, and shipping, priced by apps.pricing: the promotions that
+    apply by themselves and those the codes unlock, then tax for the shipping address (the
+    shop's country before there is one), per line and on shipping. A code that gives nothing
+    is in `priced.code_problems`, and not counted."""
+    priced = pricing_api.cart_price(currency=currency, lines=_pricing_lines(lines), shipping=shipping,
+                                    address=_destination(buyer), customer=_customer(buyer), codes=codes)
+    return _totals(priced, lines=lines, shipping=shipping)
+
+
+def cart_totals_with_code(*, code: str, lines: Sequence[PricedLine], shipping: Decimal | None, currency: str,
+                          buyer: Buyer = Buyer(), codes: Sequence[str] = ()) -> CartTotals:
+    """The cart priced with one more code, or that code's VoucherError (422, a stable code) when
+    it would give nothing: unknown, expired, not yet valid, used up, over the customer's limit,
+    not for this cart, or beaten by a better promotion that does not combine."""
+    priced = pricing_api.voucher_check(code=code, currency=currency, lines=_pricing_lines(lines), shipping=shipping,
+                                       address=_destination(buyer), customer=_customer(buyer), codes=codes)
+    return _totals(priced, lines=lines, shipping=shipping)

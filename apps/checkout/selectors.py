@@ -1,5 +1,6 @@
 """Checkout reads. A cart is priced when it is read: lines against the catalog (prices, stock,
-weights through apps.catalog.api), shipping methods against its shipping address."""
+weights, tax classes through apps.catalog.api), shipping methods against its shipping address,
+discounts and taxes by apps.pricing (through apps.checkout.pricing)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from apps.catalog import api as catalog
 from apps.checkout import pricing
 from apps.checkout.addresses import address_country
-from apps.checkout.errors import CartLineNotFound, CartNotFound
+from apps.checkout.errors import CartNotFound
 from apps.checkout.models import Cart, CartLine, ShippingMethod
 from apps.checkout.tokens import cart_token_matches
 
@@ -70,7 +71,8 @@ def catalog_items(*, skus: Sequence[str]) -> dict[str, pricing.CatalogItem]:
     return {
         sku: pricing.CatalogItem(sku=sku, name=snap.name, unit_price=snap.unit_price, currency=snap.currency,
                                  active=snap.active, weight=snap.weight,
-                                 available=levels[sku].available if sku in levels else 0)
+                                 available=levels[sku].available if sku in levels else 0,
+                                 tax_class=snap.tax_class, category=snap.category)
         for sku, snap in snapshots.items()
     }
 
@@ -87,13 +89,6 @@ def _lines_priced(cart: Cart, lines: Sequence[CartLine]) -> tuple[pricing.Priced
 
 def cart_lines_priced(*, cart: Cart) -> tuple[pricing.PricedLine, ...]:
     return _lines_priced(cart, list(CartLine.objects.filter(cart=cart)))
-
-
-def cart_line_priced(*, cart: Cart, sku: str) -> pricing.PricedLine:
-    line = CartLine.objects.filter(cart=cart, sku=sku).first()
-    if line is None:
-        raise CartLineNotFound(f"The cart has no line for {sku}.")
-    return _lines_priced(cart, [line])[0]
 
 
 def shipping_terms(*, country: str | None, currency: str) -> list[pricing.ShippingTerms]:
@@ -121,7 +116,17 @@ def cart_shipping_quotes(*, cart: Cart, lines: Sequence[pricing.PricedLine],
     return pricing.shipping_quotes(methods=terms, lines=lines, currency=cart.currency)
 
 
-def cart_priced(*, cart: Cart) -> PricedCart:
+def cart_buyer(*, cart: Cart) -> pricing.Buyer:
+    """Where the cart goes (its shipping address) and who buys, for taxes and voucher limits."""
+    address = cart.shipping_address or {}
+    return pricing.Buyer(country=address.get("country") or None, region=address.get("region") or "",
+                         customer_id=cart.customer_id, email=cart.customer.email if cart.customer_id else "",
+                         tax_id=cart.tax_id)
+
+
+def cart_priced(*, cart: Cart, with_code: str | None = None) -> PricedCart:
+    """The cart priced now. `with_code`: priced with that code added to its codes, or the code's
+    VoucherError (422) if it would give nothing (apps.checkout.pricing.cart_totals_with_code)."""
     lines = cart_lines_priced(cart=cart)
     quotes = cart_shipping_quotes(cart=cart, lines=lines, address=cart.shipping_address)
     chosen = next((quote for quote in quotes if quote.method_id == cart.shipping_method_id), None)
@@ -129,6 +134,11 @@ def cart_priced(*, cart: Cart) -> PricedCart:
     if cart.shipping_method_id is not None and chosen is None:
         warnings.append(CartWarning("shipping_method_unavailable",
                                     "The chosen shipping method no longer serves this cart: choose another."))
-    totals = pricing.cart_totals(lines=lines, shipping=chosen.price if chosen else None, currency=cart.currency)
+    figures = {"lines": lines, "shipping": chosen.price if chosen else None, "currency": cart.currency,
+               "buyer": cart_buyer(cart=cart), "codes": tuple(cart.voucher_codes or ())}
+    if with_code is None:
+        totals = pricing.cart_totals(**figures)
+    else:
+        totals = pricing.cart_totals_with_code(code=with_code, **figures)
     return PricedCart(cart=cart, lines=lines, shipping_method=chosen, shipping_methods=tuple(quotes), totals=totals,
                       warnings=tuple(warnings))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -7,7 +9,8 @@ from rest_framework import serializers
 from apps.checkout.addresses import country_codes
 from apps.checkout.models import Cart, ShippingMethod
 from apps.checkout.pricing import LineWarningCode
-from apps.common.money import CURRENCY_PATTERN
+from apps.common.money import CURRENCY_PATTERN, money
+from apps.pricing import api as pricing_api
 
 SKU_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -70,6 +73,17 @@ class CartUpdateSerializer(serializers.Serializer):
     billing_address_id = serializers.UUIDField(required=False, help_text="One of your address book's ids.")
     shipping_method_id = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                                   help_text="One of the cart's `shipping_methods`.")
+    tax_id = serializers.CharField(
+        required=False, allow_blank=True, max_length=32,
+        help_text="A business customer's EU VAT number, e.g. DE136695976 (\"\" clears it). With reverse charge "
+                  "on, a valid number of the destination country, other than the shop's, is zero-rated.")
+
+    def validate_tax_id(self, value: str) -> str:
+        compact = re.sub(r"[\s.\-]", "", value).upper()
+        if compact and pricing_api.tax_id_country(compact) is None:
+            raise serializers.ValidationError("Not a valid EU VAT number (country prefix, then its digits).",
+                                              code="invalid_tax_id")
+        return compact
 
     def validate(self, attrs):
         if not attrs:
@@ -79,6 +93,10 @@ class CartUpdateSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {f"{kind}_address_id": f"Send {kind}_address or {kind}_address_id, not both."})
         return attrs
+
+
+class CodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, help_text="A voucher code, in any case.")
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -99,12 +117,78 @@ class LineWarningSerializer(serializers.Serializer):
 
 
 class CartLineSerializer(serializers.Serializer):
+    """A line priced now. With the cart's totals in the context ("totals"), also its share of the
+    discounts, its tax and what it costs (`total`: line_total - discount, + tax when prices are
+    net); null for a line that is not counted."""
+
     sku = serializers.CharField()
     name = serializers.CharField(help_text="Empty when the SKU is unknown.")
     quantity = serializers.IntegerField()
     unit_price = MoneyField(allow_null=True, help_text="null: the line cannot be bought (see warnings).")
     line_total = MoneyField(allow_null=True)
+    tax_class = serializers.CharField(help_text="The product's tax class (pricing's codes: standard, reduced, ...).")
+    tax_rate = serializers.SerializerMethodField(help_text="Percent, e.g. 19 or 7.25.")
+    discount = serializers.SerializerMethodField(help_text="The line's share of the discounts.")
+    tax = serializers.SerializerMethodField(help_text="The line's tax, rounded to the minor unit.")
+    total = serializers.SerializerMethodField(help_text="What the line costs after discounts, with its tax.")
     warnings = LineWarningSerializer(many=True)
+
+    def _figures(self, line):
+        totals = self.context.get("totals")
+        return None if totals is None else totals.line(line.sku)
+
+    def _money(self, line, field: str) -> str | None:
+        figures = self._figures(line)
+        return None if figures is None else str(money(getattr(figures, field), self.context["totals"].currency))
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_tax_rate(self, line) -> str | None:
+        figures = self._figures(line)
+        return None if figures is None else str(figures.tax_rate)
+
+    @extend_schema_field(MoneyField(allow_null=True))
+    def get_discount(self, line) -> str | None:
+        return self._money(line, "discount")
+
+    @extend_schema_field(MoneyField(allow_null=True))
+    def get_tax(self, line) -> str | None:
+        return self._money(line, "tax")
+
+    @extend_schema_field(MoneyField(allow_null=True))
+    def get_total(self, line) -> str | None:
+        return self._money(line, "gross")
+
+
+class TaxLineSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The line's SKU, or \"shipping\".")
+    tax_class = serializers.CharField()
+    rate = serializers.CharField(help_text="Percent, e.g. 19 or 7.25.")
+    base = MoneyField(help_text="The net amount taxed.")
+    amount = MoneyField(help_text="The tax.")
+
+
+class DiscountAllocationSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The line's SKU, or \"shipping\".")
+    amount = MoneyField()
+
+    def to_representation(self, allocation):
+        key, amount = allocation
+        return {"key": key, "amount": str(amount)}
+
+
+class DiscountLineSerializer(serializers.Serializer):
+    promotion_id = serializers.IntegerField()
+    promotion_name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=[kind.value for kind in pricing_api.PromotionKind], source="kind.value")
+    voucher_code = serializers.CharField(allow_null=True, help_text="The code that unlocked it; null: automatic.")
+    amount = MoneyField()
+    allocations = DiscountAllocationSerializer(many=True, help_text="Its shares of the lines and shipping.")
+
+
+class CodeProblemSerializer(serializers.Serializer):
+    voucher_code = serializers.CharField()
+    code = serializers.CharField(source="problem", help_text="The voucher error's stable code, e.g. voucher_expired.")
+    detail = serializers.CharField()
 
 
 class ShippingQuoteSerializer(serializers.Serializer):
@@ -137,6 +221,7 @@ class CompletionFailureSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     skus = serializers.ListField(child=serializers.CharField(), required=False, help_text="out_of_stock: the SKUs.")
     order_id = serializers.UUIDField(required=False, help_text="The order the attempt left (payment_failed, ...).")
+    voucher_code = serializers.CharField(required=False, help_text="voucher_...: the code that gave nothing.")
 
 
 class CartSerializer(serializers.Serializer):
@@ -156,12 +241,31 @@ class CartSerializer(serializers.Serializer):
                                         help_text="The cart a merged guest cart went into.")
     currency = serializers.CharField(source="cart.currency")
     version = serializers.IntegerField(source="cart.version", help_text="The ETag; send it as If-Match.")
-    lines = CartLineSerializer(many=True)
+    lines = serializers.SerializerMethodField()
     shipping_address = CartAddressSerializer(source="cart.shipping_address", allow_null=True)
     billing_address = CartAddressSerializer(source="cart.billing_address", allow_null=True)
     shipping_method = ShippingQuoteSerializer(allow_null=True, help_text="The chosen method, if it serves the cart.")
     shipping_methods = ShippingQuoteSerializer(
         many=True, help_text="The methods that ship this cart to its shipping address, with their prices.")
+    voucher_codes = serializers.ListField(child=serializers.CharField(), source="cart.voucher_codes",
+                                          help_text="The codes applied (POST codes/), whether they give a discount "
+                                                    "now or not (see code_problems).")
+    code_problems = CodeProblemSerializer(
+        many=True, source="totals.priced.code_problems",
+        help_text="Codes the cart holds that give nothing now (expired, used up, no longer matching the cart, "
+                  "...), each with the voucher error's code: they are not counted, and completing is 422 until "
+                  "they are removed.")
+    discount_lines = DiscountLineSerializer(many=True, source="totals.priced.discount_lines",
+                                            help_text="Each promotion's discount, shared out over what it applies to.")
+    tax_lines = TaxLineSerializer(many=True, source="totals.priced.tax_lines",
+                                  help_text="Tax per line and on shipping, each rounded to the minor unit.")
+    tax_id = serializers.CharField(source="cart.tax_id", help_text="The business customer's VAT number, if given.")
+    zero_rated = serializers.BooleanField(source="totals.priced.zero_rated",
+                                          help_text="Reverse charge applies: taxed at 0 %.")
+    prices_include_tax = serializers.BooleanField(
+        source="totals.prices_include_tax",
+        help_text="true: prices include tax, total = subtotal + shipping - discount (tax is within them); "
+                  "false: total = subtotal + shipping - discount + tax.")
     subtotal = MoneyField(source="totals.subtotal")
     shipping = MoneyField(source="totals.shipping", allow_null=True)
     discount = MoneyField(source="totals.discount")
@@ -173,6 +277,10 @@ class CartSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(source="cart.expires_at")
     created_at = serializers.DateTimeField(source="cart.created_at")
     updated_at = serializers.DateTimeField(source="cart.updated_at")
+
+    @extend_schema_field(CartLineSerializer(many=True))
+    def get_lines(self, priced):
+        return CartLineSerializer(priced.lines, many=True, context={"totals": priced.totals}).data
 
 
 class CartCreatedSerializer(CartSerializer):

@@ -5,7 +5,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from apps.checkout import selectors
-from apps.checkout.errors import CartNotFound
+from apps.checkout.errors import CartLineNotFound, CartNotFound
 from apps.checkout.models import Cart
 from apps.checkout.serializers import (
     SKU_REGEX,
@@ -14,6 +14,7 @@ from apps.checkout.serializers import (
     CartLineSerializer,
     CartSerializer,
     CartUpdateSerializer,
+    CodeSerializer,
     LineAddSerializer,
     LineQuantitySerializer,
 )
@@ -36,6 +37,7 @@ ETAG_CREATED = etag_header("cart", 200, 201)
 ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428, 429)
 NO_STORE = {"Cache-Control": "no-store"}  # carts are private, and a new guest cart's answer holds its secret
 LINE_PATH = rf"lines/(?P<sku>{SKU_REGEX.strip('^$')})"
+CODE_PATH = r"codes/(?P<code>[^/]{1,64})"
 
 
 def _expected_version(request) -> int | None:
@@ -149,8 +151,12 @@ class CartViewSet(viewsets.GenericViewSet):
     def line(self, request, pk=None, sku=None):
         cart, sku = self._cart(pk), sku.upper()
         if request.method == "GET":
-            priced = selectors.cart_line_priced(cart=cart, sku=sku)
-            return Response(CartLineSerializer(priced).data, headers={"ETag": f'"{cart.version}"', **NO_STORE})
+            priced = selectors.cart_priced(cart=cart)  # a line's discount share depends on the whole cart
+            found = next((line for line in priced.lines if line.sku == sku), None)
+            if found is None:
+                raise CartLineNotFound(f"The cart has no line for {sku}.")
+            return Response(CartLineSerializer(found, context={"totals": priced.totals}).data,
+                            headers={"ETag": f'"{cart.version}"', **NO_STORE})
         expected = _expected_version(request)
         if request.method == "DELETE":
             return _cart_response(carts.cart_line_remove(cart_id=cart.pk, expected_version=expected, sku=sku))
@@ -159,6 +165,33 @@ class CartViewSet(viewsets.GenericViewSet):
         cart = carts.cart_line_set(cart_id=cart.pk, expected_version=expected, sku=sku,
                                    quantity=serializer.validated_data["quantity"])
         return _cart_response(cart)
+
+    @extend_schema(request=CodeSerializer, parameters=[CART_TOKEN, IF_MATCH, ETAG],
+                   responses={200: CartSerializer, **ERRORS},
+                   examples=[OpenApiExample("A welcome code", request_only=True, value={"code": "WELCOME10"})])
+    @action(detail=True, methods=["post"], url_path="codes")
+    def codes(self, request, pk=None):
+        """Apply a voucher code (any case). The cart keeps it only if it gives a discount now; else 422
+        with the reason's stable code: `voucher_not_found`, `voucher_expired`, `voucher_not_yet_valid`,
+        `voucher_exhausted`, `voucher_customer_limit`, `voucher_not_applicable` (minimum subtotal,
+        currency or products), `voucher_not_combinable` (a better promotion that does not combine
+        applies). A code the cart holds already changes nothing. Answers the cart, priced with it
+        (`discount_lines`); a code that later gives nothing shows in `code_problems`."""
+        cart = self._cart(pk)
+        expected = _expected_version(request)
+        serializer = CodeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cart = carts.cart_code_apply(cart_id=cart.pk, expected_version=expected,
+                                     code=serializer.validated_data["code"])
+        return _cart_response(cart)
+
+    @extend_schema(request=None, parameters=[CART_TOKEN, IF_MATCH, ETAG], responses={200: CartSerializer, **ERRORS})
+    @action(detail=True, methods=["delete"], url_path=CODE_PATH)
+    def code(self, request, pk=None, code=None):
+        """Remove a voucher code from the cart (any case; 404 if the cart does not hold it)."""
+        cart = self._cart(pk)
+        expected = _expected_version(request)
+        return _cart_response(carts.cart_code_remove(cart_id=cart.pk, expected_version=expected, code=code))
 
     @extend_schema(request=None, parameters=[CART_TOKEN, ETAG], responses={200: CartSerializer, **ERRORS})
     @action(detail=True, methods=["post"], url_path="merge")

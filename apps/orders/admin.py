@@ -19,6 +19,7 @@ from apps.common.admin import action_each, action_form
 from apps.common.http.problems import ApplicationError
 from apps.common.money import money_display
 from apps.orders import selectors
+from apps.orders.breakdown import percent
 from apps.orders.models import Order, OrderEvent, OrderLine
 from apps.orders.services.lifecycle import order_cancel, order_note_add, order_refund, order_ship
 from apps.orders.states import TRANSITIONS
@@ -29,8 +30,8 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["sku", "name", "unit_price_shown", "quantity", "line_total_shown",
-                                "refunded_quantity"]
+    fields = readonly_fields = ["sku", "name", "unit_price_shown", "quantity", "line_total_shown", "tax_shown",
+                                "discount_shown", "total_shown", "refunded_quantity", "refunded_shown"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -42,6 +43,23 @@ class OrderLineInline(admin.TabularInline):
     @admin.display(description="line total")
     def line_total_shown(self, line):
         return money_display(line.line_total, line.order.currency)
+
+    @admin.display(description="tax")
+    def tax_shown(self, line):
+        tax_class = f"{line.tax_class} " if line.tax_class else ""
+        return f"{money_display(line.tax_total, line.order.currency)} ({tax_class}{percent(line.tax_rate)} %)"
+
+    @admin.display(description="discount")
+    def discount_shown(self, line):
+        return money_display(line.discount_total, line.order.currency)
+
+    @admin.display(description="paid")
+    def total_shown(self, line):
+        return money_display(line.total, line.order.currency)
+
+    @admin.display(description="refunded")
+    def refunded_shown(self, line):
+        return money_display(line.refunded_amount, line.order.currency)
 
 
 class OrderEventInline(admin.TabularInline):
@@ -82,8 +100,8 @@ class OrderRefundForm(forms.Form):
         for line in order.lines.all():
             left = line.quantity - line.refunded_quantity
             self.fields[f"line_{line.sku}"] = forms.IntegerField(
-                label=f"{line.sku} ({left} of {line.quantity} refundable, "
-                      f"{money_display(line.unit_price, order.currency)} each)",
+                label=f"{line.sku} ({left} of {line.quantity} refundable, up to "
+                      f"{money_display(line.total - line.refunded_amount, order.currency)} back)",
                 min_value=0, max_value=left, required=False, initial=0)
 
     def refund_lines(self) -> list[LineRequest]:
@@ -128,6 +146,26 @@ ADDRESS_LINES = (("name",), ("company",), ("line1",), ("line2",), ("postal_code"
                  ("country",), ("phone",))
 
 
+def _tax_lines_html(order: Order):
+    """One row per tax line: what (a SKU or shipping), class and rate, base, tax."""
+    if not order.tax_lines:
+        return "-"
+    return format_html_join("", "{} · {} {} % · base {} · tax {}<br>", (
+        (line["key"], line["tax_class"], line["rate"], money_display(line["base"], order.currency),
+         money_display(line["amount"], order.currency)) for line in order.tax_lines))
+
+
+def _discount_lines_html(order: Order):
+    """One row per promotion: its name, the code, the amount and how it was shared out."""
+    if not order.discount_lines:
+        return "-"
+    return format_html_join("", "{}{} · {} · {}<br>", (
+        (line["promotion_name"], f" (code {line['voucher_code']})" if line["voucher_code"] else "",
+         money_display(line["amount"], order.currency),
+         ", ".join(f"{share['key']} {money_display(share['amount'], order.currency)}"
+                   for share in line["allocations"])) for line in order.discount_lines))
+
+
 def _address_html(address: dict | None):
     """An address snapshot as the lines of a label; "-" when the order has none."""
     if not address:
@@ -147,7 +185,9 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     readonly_fields = ["id", "number", "customer", "email", "phone", "status", "saga_step", "currency",
                        "subtotal_shown", "shipping_shown", "discount_shown", "tax_shown", "total_shown",
-                       "refunded_shown", "payment", "shipping_address_shown", "billing_address_shown",
+                       "refunded_shown", "prices_include_tax", "tax_lines_shown", "discount_lines_shown",
+                       "voucher_codes_shown", "tax_id", "zero_rated", "payment", "shipping_address_shown",
+                       "billing_address_shown",
                        "shipping_method_shown", "cart_id", "version", "created_at", "confirmed_at", "paid_at",
                        "shipped_at", "cancelled_at"]
     fieldsets = [
@@ -155,6 +195,8 @@ class OrderAdmin(admin.ModelAdmin):
                            "version", "created_at", "confirmed_at", "paid_at", "shipped_at", "cancelled_at"]}),
         ("Totals", {"fields": ["currency", "subtotal_shown", "shipping_shown", "discount_shown", "tax_shown",
                                "total_shown", "refunded_shown"]}),
+        ("Taxes and discounts", {"fields": ["prices_include_tax", "tax_lines_shown", "discount_lines_shown",
+                                            "voucher_codes_shown", "tax_id", "zero_rated"]}),
         ("Shipping", {"fields": ["shipping_method_shown", "shipping_address_shown", "billing_address_shown",
                                  "cart_id"]}),
         ("Note", {"fields": ["new_note"]}),
@@ -200,6 +242,18 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="total", ordering="total")
     def total_shown(self, order):
         return money_display(order.total, order.currency)
+
+    @admin.display(description="tax lines")
+    def tax_lines_shown(self, order):
+        return _tax_lines_html(order)
+
+    @admin.display(description="discount lines")
+    def discount_lines_shown(self, order):
+        return _discount_lines_html(order)
+
+    @admin.display(description="voucher codes")
+    def voucher_codes_shown(self, order):
+        return ", ".join(order.voucher_codes) or "-"
 
     @admin.display(description="shipping method")
     def shipping_method_shown(self, order):

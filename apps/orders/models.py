@@ -34,12 +34,23 @@ class Order(models.Model):
     email = models.EmailField()
     phone = models.CharField(max_length=32, blank=True, default="")
     currency = models.CharField(max_length=3)
-    # The totals breakdown: total = subtotal + shipping_total - discount_total + tax_total.
+    # The totals breakdown: total = subtotal + shipping_total - discount_total + tax_total; when
+    # prices_include_tax, the tax is in the prices already: total = subtotal + shipping_total - discount_total.
     subtotal = models.DecimalField(max_digits=14, decimal_places=3)
     shipping_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
     discount_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
     tax_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
     total = models.DecimalField(max_digits=14, decimal_places=3)
+    prices_include_tax = models.BooleanField(default=False)
+    # Frozen from the priced cart (apps.pricing), as JSON with money as strings: a later change of
+    # a rate or a promotion never changes them. tax_lines: [{key (SKU or "shipping"), tax_class,
+    # rate, base, amount}]; discount_lines: [{promotion_id, promotion_name, kind, voucher_code,
+    # amount, allocations: [{key, amount}]}]; voucher_codes: the codes whose uses the order holds.
+    tax_lines = models.JSONField(default=list, blank=True)
+    discount_lines = models.JSONField(default=list, blank=True)
+    voucher_codes = models.JSONField(default=list, blank=True)
+    tax_id = models.CharField(max_length=32, blank=True, default="")  # the customer's VAT number
+    zero_rated = models.BooleanField(default=False)  # reverse charge: taxed at 0 %
     refunded_amount = models.DecimalField(max_digits=14, decimal_places=3, default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     saga_step = models.CharField(max_length=20, choices=SagaStep.choices, default=SagaStep.CREATED)
@@ -86,7 +97,12 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    """A snapshot of the product at placement: later catalog changes do not alter the order."""
+    """A snapshot of the product at placement: later catalog changes do not alter the order.
+
+    line_total is unit_price x quantity as entered; discount_total the line's share of the
+    order's discounts, tax_total its tax; total what the customer paid for the line (line_total
+    - discount_total, + tax_total when prices are net). A refund of some units gives back their
+    share of total (apps.pricing.api.line_refund); refunded_* add those shares up."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     sku = models.CharField(max_length=64)
@@ -94,7 +110,15 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(max_digits=14, decimal_places=3)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=14, decimal_places=3)
+    tax_class = models.CharField(max_length=32, blank=True, default="")
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)  # percent
+    discount_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    tax_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    total = models.DecimalField(max_digits=14, decimal_places=3)
     refunded_quantity = models.PositiveIntegerField(default=0)
+    refunded_amount = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    refunded_tax = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    refunded_discount = models.DecimalField(max_digits=14, decimal_places=3, default=0)
 
     class Meta:
         ordering = ["id"]

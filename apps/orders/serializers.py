@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.common.money import money
+from apps.orders.breakdown import percent
 from apps.orders.models import Order, OrderEvent, OrderLine
 
 
@@ -26,19 +27,70 @@ class OrderCreateSerializer(serializers.Serializer):
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
+    """A line as ordered: `line_total` is unit_price x quantity; `discount_total` its share of the
+    order's discounts; `tax_total` its tax at `tax_rate` percent; `total` what was paid for it
+    (line_total - discount_total, + tax_total unless the order's prices include tax). A refund of
+    some units gives back their share of `total` (`refunded_amount` sums them)."""
+
     unit_price = serializers.SerializerMethodField()
     line_total = serializers.SerializerMethodField()
+    tax_rate = serializers.SerializerMethodField()
+    discount_total = serializers.SerializerMethodField()
+    tax_total = serializers.SerializerMethodField()
+    total = serializers.SerializerMethodField()
+    refunded_amount = serializers.SerializerMethodField()
 
     class Meta:
         model = OrderLine
-        fields = ["sku", "name", "unit_price", "quantity", "line_total", "refunded_quantity"]
+        fields = ["sku", "name", "unit_price", "quantity", "line_total", "tax_class", "tax_rate", "discount_total",
+                  "tax_total", "total", "refunded_quantity", "refunded_amount"]
         read_only_fields = fields
 
+    def _money(self, line, amount) -> str:
+        return str(money(amount, line.order.currency))
+
     def get_unit_price(self, line) -> str:
-        return str(money(line.unit_price, line.order.currency))
+        return self._money(line, line.unit_price)
 
     def get_line_total(self, line) -> str:
-        return str(money(line.line_total, line.order.currency))
+        return self._money(line, line.line_total)
+
+    def get_tax_rate(self, line) -> str:
+        return str(percent(line.tax_rate))
+
+    def get_discount_total(self, line) -> str:
+        return self._money(line, line.discount_total)
+
+    def get_tax_total(self, line) -> str:
+        return self._money(line, line.tax_total)
+
+    def get_total(self, line) -> str:
+        return self._money(line, line.total)
+
+    def get_refunded_amount(self, line) -> str:
+        return self._money(line, line.refunded_amount)
+
+
+class TaxLineSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The line's SKU, or \"shipping\".")
+    tax_class = serializers.CharField()
+    rate = serializers.CharField(help_text="Percent, e.g. 19 or 7.25.")
+    base = serializers.CharField(help_text="The net amount taxed.")
+    amount = serializers.CharField(help_text="The tax, rounded to the currency's minor unit.")
+
+
+class DiscountAllocationSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The line's SKU, or \"shipping\".")
+    amount = serializers.CharField()
+
+
+class DiscountLineSerializer(serializers.Serializer):
+    promotion_id = serializers.IntegerField()
+    promotion_name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["percentage", "fixed_amount", "free_shipping"])
+    voucher_code = serializers.CharField(allow_null=True, help_text="The code that unlocked it; null: automatic.")
+    amount = serializers.CharField()
+    allocations = DiscountAllocationSerializer(many=True, help_text="Its shares of the lines and shipping.")
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
@@ -79,9 +131,11 @@ class AddressSnapshotSerializer(serializers.Serializer):
 class OrderSerializer(serializers.ModelSerializer):
     """Every field is server-owned: clients change an order only through its actions.
 
-    The totals breakdown: total = subtotal + shipping_total - discount_total + tax_total. An order
-    completed from a cart carries both addresses and its shipping method; one placed server to
-    server (POST /api/v1/orders/) has none, and its total is its subtotal."""
+    The totals breakdown: total = subtotal + shipping_total - discount_total + tax_total; when
+    `prices_include_tax`, the tax is within the prices: total = subtotal + shipping_total -
+    discount_total. An order completed from a cart carries both addresses, its shipping method
+    and the tax and discount lines that priced it; one placed server to server
+    (POST /api/v1/orders/) has none, and its total is its subtotal."""
 
     subtotal = serializers.SerializerMethodField()
     shipping_total = serializers.SerializerMethodField()
@@ -91,13 +145,17 @@ class OrderSerializer(serializers.ModelSerializer):
     refunded_amount = serializers.SerializerMethodField()
     shipping_address = serializers.SerializerMethodField()
     billing_address = serializers.SerializerMethodField()
+    tax_lines = serializers.SerializerMethodField()
+    discount_lines = serializers.SerializerMethodField()
+    voucher_codes = serializers.ListField(child=serializers.CharField(), read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)
 
     class Meta:
         model = Order
         fields = ["id", "number", "status", "currency", "subtotal", "shipping_total", "discount_total", "tax_total",
-                  "total", "refunded_amount", "email", "phone", "shipping_address", "billing_address",
-                  "shipping_method", "shipping_method_id", "cart_id", "lines", "version", "created_at",
+                  "total", "prices_include_tax", "refunded_amount", "email", "phone", "shipping_address",
+                  "billing_address", "shipping_method", "shipping_method_id", "cart_id", "tax_lines",
+                  "discount_lines", "voucher_codes", "tax_id", "zero_rated", "lines", "version", "created_at",
                   "confirmed_at", "paid_at", "shipped_at", "cancelled_at"]
         read_only_fields = fields
 
@@ -126,6 +184,14 @@ class OrderSerializer(serializers.ModelSerializer):
 
     def get_refunded_amount(self, order) -> str:
         return str(money(order.refunded_amount, order.currency))
+
+    @extend_schema_field(TaxLineSerializer(many=True))
+    def get_tax_lines(self, order):
+        return order.tax_lines
+
+    @extend_schema_field(DiscountLineSerializer(many=True))
+    def get_discount_lines(self, order):
+        return order.discount_lines
 
 
 class OrderDetailSerializer(OrderSerializer):

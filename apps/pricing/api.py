@@ -6,7 +6,7 @@ the PricedCart's lines, discount lines and tax lines, take voucher uses at place
 (`voucher_uses_reserve`), confirm them when placed and give them back on failure or
 cancellation before shipment (`voucher_use_release`, once however often it is called), and
 refund by line with `line_refund`. The catalog checks a product's tax class against
-`tax_class_codes`."""
+`tax_class_codes`; checkout a customer's VAT number with `tax_id_country` (None: not valid)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from apps.pricing.errors import (
     VoucherNotFound,
     VoucherNotYetValid,
 )
+from apps.pricing.models import voucher_code_normalize
 from apps.pricing.promotions import discounts_compute
 from apps.pricing.refunds import line_refund
 from apps.pricing.selectors import tax_rate_table, voucher_usage, voucher_uses_of_order
+from apps.pricing.tax_ids import tax_id_country
 from apps.pricing.taxes import (
     RateTableTaxCalculator,
     TaxCalculator,
@@ -31,7 +33,14 @@ from apps.pricing.taxes import (
     tax_calculator_register,
     taxes_compute,
 )
-from apps.pricing.totals import cart_price, cart_totals, code_problem_raise, price_mode, voucher_check
+from apps.pricing.totals import (
+    cart_price,
+    cart_totals,
+    code_problem_error,
+    code_problem_raise,
+    price_mode,
+    voucher_check,
+)
 from apps.pricing.types import (
     SHIPPING_KEY,
     STANDARD,
@@ -97,6 +106,7 @@ __all__ = [
     "VoucherUseStatus",
     "cart_price",
     "cart_totals",
+    "code_problem_error",
     "code_problem_raise",
     "discounts_compute",
     "line_refund",
@@ -105,8 +115,10 @@ __all__ = [
     "tax_calculator",
     "tax_calculator_register",
     "tax_class_codes",
+    "tax_id_country",
     "taxes_compute",
     "voucher_check",
+    "voucher_code_normalize",
     "voucher_usage",
     "voucher_use_confirm",
     "voucher_use_release",

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.common.money import money
 from apps.pricing import selectors
-from apps.pricing.errors import VOUCHER_ERRORS, VoucherNotFound
+from apps.pricing.errors import VOUCHER_ERRORS, VoucherError, VoucherNotFound
 from apps.pricing.models import voucher_code_normalize
 from apps.pricing.promotions import discounts_compute
 from apps.pricing.tax_ids import tax_id_zero_rates
@@ -145,9 +145,13 @@ def cart_price(*, currency: str, lines: Sequence[PricingLine], shipping: Decimal
     return priced
 
 
+def code_problem_error(problem: CodeProblem) -> VoucherError:
+    """The VoucherError (422, stable code) a priced cart reports for one of its codes."""
+    return VOUCHER_ERRORS[problem.problem](problem.detail, extra={"voucher_code": problem.voucher_code})
+
+
 def code_problem_raise(problem: CodeProblem) -> None:
-    """Raise the VoucherError (422, stable code) a priced cart reports for one of its codes."""
-    raise VOUCHER_ERRORS[problem.problem](problem.detail, extra={"voucher_code": problem.voucher_code})
+    raise code_problem_error(problem)
 
 
 def voucher_check(*, code: str, currency: str, lines: Sequence[PricingLine], shipping: Decimal | None,

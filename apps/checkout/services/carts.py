@@ -18,6 +18,7 @@ from apps.checkout import pricing, selectors
 from apps.checkout.addresses import address_book_snapshot, address_clean
 from apps.checkout.errors import (
     CartClosed,
+    CartCodeNotFound,
     CartCompleting,
     CartCurrencyMismatch,
     CartInsufficientStock,
@@ -32,6 +33,7 @@ from apps.checkout.models import Cart, CartLine
 from apps.checkout.tokens import cart_token_new
 from apps.common.http.problems import Conflict, PreconditionFailed
 from apps.common.money import money
+from apps.pricing import api as pricing_api
 
 ADDRESS_KINDS = ("shipping", "billing")
 
@@ -159,10 +161,36 @@ def cart_line_remove(*, cart_id, expected_version: int | None, sku: str) -> Cart
         return cart_saved(cart, now=now)
 
 
+def cart_code_apply(*, cart_id, expected_version: int | None, code: str) -> Cart:
+    """Apply a voucher code: the cart keeps it if, priced with it, it gives a discount now
+    (apps.pricing decides); otherwise its VoucherError (422, a stable code) and nothing changes.
+    A code the cart holds already changes nothing."""
+    normalized = pricing_api.voucher_code_normalize(code)
+    now = timezone.now()
+    with transaction.atomic():
+        cart = cart_locked(cart_id=cart_id, expected_version=expected_version)
+        codes = list(cart.voucher_codes or ())
+        if normalized in codes:
+            return cart
+        selectors.cart_priced(cart=cart, with_code=normalized)
+        return cart_saved(cart, now=now, voucher_codes=[*codes, normalized])
+
+
+def cart_code_remove(*, cart_id, expected_version: int | None, code: str) -> Cart:
+    normalized = pricing_api.voucher_code_normalize(code)
+    now = timezone.now()
+    with transaction.atomic():
+        cart = cart_locked(cart_id=cart_id, expected_version=expected_version)
+        codes = list(cart.voucher_codes or ())
+        if normalized not in codes:
+            raise CartCodeNotFound(f"The cart holds no code {normalized}.")
+        return cart_saved(cart, now=now, voucher_codes=[held for held in codes if held != normalized])
+
+
 def cart_update(*, cart_id, expected_version: int | None, customer_id: int | None,
                 changes: Mapping[str, Any]) -> Cart:
     """Set or clear the shipping and billing addresses (inline, or `<kind>_address_id` from the
-    caller's address book) and the shipping method.
+    caller's address book), the shipping method and the customer's VAT number (`tax_id`, "" clears).
 
     A method must serve the cart's shipping address (422 otherwise); a new shipping address keeps
     the chosen method only if the method serves it too."""
@@ -188,6 +216,8 @@ def cart_update(*, cart_id, expected_version: int | None, customer_id: int | Non
                                                 extra={"shipping_method_id": method_id})
             if not serves:
                 method_id = None  # the address moved out of the method's reach
+        if "tax_id" in changes:
+            values["tax_id"] = changes["tax_id"]
         return cart_saved(cart, now=now, shipping_method_id=method_id, **values)
 
 

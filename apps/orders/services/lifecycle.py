@@ -22,6 +22,7 @@ from apps.orders.services.transitions import order_event_fields, order_paid_even
 from apps.orders.states import transition_check
 from apps.orders.types import LineRequest
 from apps.payments import api as payments
+from apps.pricing import api as pricing
 
 Status = Order.Status
 
@@ -72,7 +73,9 @@ def order_ship(*, order: Order, actor, expected_version: int | None = None) -> O
 
 
 def order_cancel(*, order: Order, actor, reason: str = "", expected_version: int | None = None) -> Order:
-    """Cancel a confirmed order: void (or refund, if captured) the payment and give the stock back."""
+    """Cancel a confirmed order: void (or refund, if captured) the payment, give the stock back and
+    the voucher uses it took (once: a second cancellation is refused before, and release is
+    idempotent besides)."""
     transition_check(order.status, Status.CANCELLED)
     order = _action_start(order, "cancel", expected_version)
     try:
@@ -82,6 +85,8 @@ def order_cancel(*, order: Order, actor, reason: str = "", expected_version: int
         else:
             payments.payment_void(payment_id=order.payment_id, idempotency_key=f"order:{order.id}:void")
         catalog.stock_release(order_id=order.id)
+        if order.voucher_codes:
+            pricing.voucher_use_release(order_id=order.id)
         reason = reason or "Cancelled"
         order_transition(order, Status.CANCELLED, actor=actor, message=reason, cancelled_at=timezone.now(),
                          emit=[lambda o: events.OrderCancelled(**order_event_fields(o), reason=reason)], **_DONE)
@@ -91,27 +96,38 @@ def order_cancel(*, order: Order, actor, reason: str = "", expected_version: int
         raise
 
 
+def _line_refunds(order: Order, lines: Sequence[LineRequest]) -> dict[str, tuple[OrderLine, int, pricing.LineRefund]]:
+    """SKU -> (line, units, what refunding them gives back): the units' price less their share
+    of the discounts, plus their tax (apps.pricing.api.line_refund on the frozen line)."""
+    by_sku = {line.sku: line for line in order.lines.all()}
+    quantities: dict[str, int] = {}
+    for line in lines:
+        row = by_sku.get(line.sku)
+        quantity = quantities.get(line.sku, 0) + line.quantity
+        if row is None or quantity > row.quantity - row.refunded_quantity:
+            raise RefundNotAllowed(f"Cannot refund {quantity} of {line.sku} on this order.")
+        quantities[line.sku] = quantity
+    return {sku: (by_sku[sku], quantity, pricing.line_refund(
+        gross=by_sku[sku].total, tax=by_sku[sku].tax_total, discount=by_sku[sku].discount_total,
+        quantity=by_sku[sku].quantity, refunded_quantity=by_sku[sku].refunded_quantity, refund_quantity=quantity,
+        currency=order.currency)) for sku, quantity in quantities.items()}
+
+
 def order_refund(*, order: Order, actor, idempotency_key: str, amount: Decimal | None = None,
                  lines: Sequence[LineRequest] = (), expected_version: int | None = None) -> Order:
-    """Refund a shipped order by amount or by lines (quantities of each SKU). Idempotent by
-    `idempotency_key`: a second call with it refunds nothing more and returns the order."""
+    """Refund a shipped order by amount or by lines (quantities of each SKU). A line's units give
+    back what was paid for them: their price less their share of the discounts, plus their tax;
+    the last unit of a line gives back what is left of it, so a line refunded in any steps gives
+    back exactly what it cost. Idempotent by `idempotency_key`: a second call with it refunds
+    nothing more and returns the order."""
     if selectors.refund_made(order=order, idempotency_key=idempotency_key):
         return Order.objects.get(pk=order.pk)
     transition_check(order.status, Status.PARTIALLY_REFUNDED)
     order = _action_start(order, "refund", expected_version)
     try:
-        by_sku = {line.sku: line for line in order.lines.all()}
+        refunds = _line_refunds(order, lines) if lines else {}
         if lines:
-            refund_quantities = {}
-            for line in lines:
-                line_row = by_sku.get(line.sku)
-                quantity = refund_quantities.get(line.sku, 0) + line.quantity
-                if line_row is None or quantity > line_row.quantity - line_row.refunded_quantity:
-                    raise RefundNotAllowed(f"Cannot refund {quantity} of {line.sku} on this order.")
-                refund_quantities[line.sku] = quantity
-            amount = sum((by_sku[sku].unit_price * q for sku, q in refund_quantities.items()), Decimal(0))
-        else:
-            refund_quantities = {}
+            amount = sum((refund.amount for _line, _units, refund in refunds.values()), Decimal(0))
         amount = money(amount, order.currency)
         remaining = money(order.total - order.refunded_amount, order.currency)
         if amount <= 0 or amount > remaining:
@@ -124,13 +140,26 @@ def order_refund(*, order: Order, actor, idempotency_key: str, amount: Decimal |
         with transaction.atomic():
             RefundRecord.objects.create(order=order, idempotency_key=idempotency_key, amount=amount,
                                         created_at=timezone.now())
-            for sku, quantity in refund_quantities.items():
-                OrderLine.objects.filter(pk=by_sku[sku].pk).update(refunded_quantity=F("refunded_quantity") + quantity)
+            for line, units, refund in refunds.values():
+                # Conditional on the units the refund was computed from (the action lock keeps other
+                # refunds out; should one slip in, this refund is undone and its key may be retried).
+                changed = OrderLine.objects.filter(pk=line.pk, refunded_quantity=line.refunded_quantity).update(
+                    refunded_quantity=F("refunded_quantity") + units,
+                    refunded_amount=F("refunded_amount") + refund.amount,
+                    refunded_tax=F("refunded_tax") + refund.tax,
+                    refunded_discount=F("refunded_discount") + refund.discount)
+                if not changed:
+                    raise OrderChanged()
+            refunded_lines = tuple(
+                events.OrderRefundLineData(sku=sku, quantity=units, amount=money(refund.amount, order.currency),
+                                           tax=money(refund.tax, order.currency),
+                                           discount=money(refund.discount, order.currency))
+                for sku, (_line, units, refund) in refunds.items())
             order_transition(
                 order, target, actor=actor, message=f"Refunded {amount} {order.currency}",
                 refunded_amount=refunded_total,
                 emit=[lambda o: events.OrderRefunded(**order_event_fields(o), amount=amount,
-                                                     refunded_total=refunded_total)],
+                                                     refunded_total=refunded_total, lines=refunded_lines)],
                 **_DONE)
             return order
     except BaseException:

@@ -1,4 +1,5 @@
-"""The placement saga: price, create, reserve stock, authorize payment, confirm; or compensate.
+"""The placement saga: price, create, reserve stock and voucher uses, authorize payment,
+confirm; or compensate.
 
 The saga's step is stored on the order before each call to another module, so that a crash at
 any point leaves an order that recovery finishes: confirmed (stock held, payment authorized) or
@@ -24,11 +25,20 @@ from apps.common.http.problems import ApplicationError
 from apps.common.messaging.events import DomainEvent
 from apps.common.money import money
 from apps.orders import events
-from apps.orders.errors import CartAlreadyOrdered, MixedCurrencies, OrderTotalMismatch, OutOfStock, UnknownProducts
+from apps.orders.breakdown import (
+    discount_lines_json,
+    line_paid,
+    line_total,
+    percent,
+    snapshot_check,
+    tax_lines_json,
+)
+from apps.orders.errors import CartAlreadyOrdered, MixedCurrencies, OutOfStock, UnknownProducts
 from apps.orders.models import Order, OrderEvent, OrderLine
 from apps.orders.services.transitions import order_event_fields, order_paid_event, order_transition, timeline_add
 from apps.orders.types import CartSnapshot, LineRequest, SnapshotLine
 from apps.payments import api as payments
+from apps.pricing import api as pricing
 
 Status, Step = Order.Status, Order.SagaStep
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
@@ -50,9 +60,13 @@ def _number() -> str:
 
 
 def _placed_event(order: Order, lines: Sequence[OrderLine]) -> DomainEvent:
+    currency = order.currency
     line_data = tuple(events.OrderLineData(sku=line.sku, name=line.name, quantity=line.quantity,
-                                           unit_price=money(line.unit_price, order.currency),
-                                           line_total=money(line.line_total, order.currency))
+                                           unit_price=money(line.unit_price, currency),
+                                           line_total=money(line.line_total, currency), tax_class=line.tax_class,
+                                           tax_rate=percent(line.tax_rate),
+                                           discount=money(line.discount_total, currency),
+                                           tax=money(line.tax_total, currency), total=money(line.total, currency))
                       for line in lines)
     return events.OrderPlaced(**order_event_fields(order), lines=line_data, payment_id=order.payment_id)
 
@@ -119,31 +133,32 @@ def order_place_from_cart(*, customer_id: int | None, snapshot: CartSnapshot, pa
     same saga as every order (reserve, authorize, confirm; or compensate). A guest order has no
     customer.
 
+    The order freezes the cart's pricing: each line's tax and share of the discounts, the tax
+    and discount lines, the voucher codes (one use of each is taken before payment, given back
+    if the placement fails) and the customer's tax id.
+
     Idempotent per cart and key: the same call again continues or returns the one order. Raises
-    OrderTotalMismatch when the snapshot's total is not the sum of its parts (nothing written),
+    OrderTotalMismatch when the snapshot's figures do not add up (nothing written),
     CartAlreadyOrdered when another completion of the cart placed an order that did not fail,
+    a pricing VoucherError (422, e.g. voucher_exhausted: the order is rejected, nothing held),
     then as order_place: OutOfStock, PaymentDeclined, PaymentProviderUnavailable."""
     key = cart_order_key(snapshot.cart_id, idempotency_key)
     existing = Order.objects.filter(cart_id=snapshot.cart_id, idempotency_key=key).first()
     if existing is not None:
         return _placement_resume(existing, payment_token)
     currency = snapshot.currency
-    if not snapshot.lines:
-        raise OrderTotalMismatch("The cart has no lines.", extra={"cart_id": str(snapshot.cart_id)})
-    subtotal = _subtotal(snapshot.lines, currency)
-    shipping = money(snapshot.shipping_total, currency)
-    discount, tax = money(snapshot.discount_total, currency), money(snapshot.tax_total, currency)
-    total = money(subtotal + shipping - discount + tax, currency)
-    if total != money(snapshot.total, currency):
-        raise OrderTotalMismatch(f"The cart's total {snapshot.total} {currency} is not its parts' {total}.",
-                                 extra={"cart_id": str(snapshot.cart_id)})
+    snapshot_check(snapshot)
     try:
         order, order_lines, created = _order_create(
             snapshot.lines, customer_id=customer_id, actor=None, idempotency_key=key, email=email, phone=phone,
-            currency=currency, subtotal=subtotal, total=total, shipping_total=shipping, discount_total=discount,
-            tax_total=tax, cart_id=snapshot.cart_id, shipping_address=dict(snapshot.shipping_address),
-            billing_address=dict(snapshot.billing_address), shipping_method=snapshot.shipping_method,
-            shipping_method_id=snapshot.shipping_method_id)
+            currency=currency, subtotal=_subtotal(snapshot.lines, currency), total=money(snapshot.total, currency),
+            shipping_total=money(snapshot.shipping_total, currency),
+            discount_total=money(snapshot.discount_total, currency), tax_total=money(snapshot.tax_total, currency),
+            prices_include_tax=snapshot.prices_include_tax, tax_lines=tax_lines_json(snapshot.tax_lines),
+            discount_lines=discount_lines_json(snapshot.discount_lines), voucher_codes=list(snapshot.voucher_codes),
+            tax_id=snapshot.tax_id, zero_rated=snapshot.zero_rated, cart_id=snapshot.cart_id,
+            shipping_address=dict(snapshot.shipping_address), billing_address=dict(snapshot.billing_address),
+            shipping_method=snapshot.shipping_method, shipping_method_id=snapshot.shipping_method_id)
     except IntegrityError:
         # Another completion of this cart placed an order that is still alive (order_cart_uniq).
         live = Order.objects.filter(cart_id=snapshot.cart_id).exclude(status__in=FAILED).first()
@@ -169,7 +184,7 @@ def cart_order_key(cart_id: UUID, idempotency_key: str) -> str:
 
 
 def _subtotal(lines: Sequence[SnapshotLine], currency: str) -> Decimal:
-    return money(sum((line.unit_price * line.quantity for line in lines), Decimal(0)), currency)
+    return money(sum((line_total(line, currency) for line in lines), Decimal(0)), currency)
 
 
 def _order_create(lines: Sequence[SnapshotLine], *, customer_id: int | None, actor, idempotency_key: str,
@@ -184,7 +199,9 @@ def _order_create(lines: Sequence[SnapshotLine], *, customer_id: int | None, act
                                      created_at=now, updated_at=now, **fields)
         order_lines = OrderLine.objects.bulk_create([
             OrderLine(order=order, sku=line.sku, name=line.name, unit_price=line.unit_price, quantity=line.quantity,
-                      line_total=money(line.unit_price * line.quantity, currency))
+                      line_total=line_total(line, currency), tax_class=line.tax_class, tax_rate=line.tax_rate,
+                      discount_total=money(line.discount, currency), tax_total=money(line.tax, currency),
+                      total=line_paid(line, currency))
             for line in lines
         ])
         if actor is None and customer_id is not None:
@@ -211,7 +228,9 @@ def _placement_run(order: Order, lines: Sequence[OrderLine], payment_token: str,
     returns the payment as the saga left it (None when no step was left to run)."""
     reserved_here = order.saga_step in (Step.CREATED, Step.RESERVING)
     if reserved_here:
-        timeline.append(_saga_step(order, Step.RESERVING, "Reserving stock"))
+        timeline.append(_saga_step(order, Step.RESERVING, "Reserving voucher uses and stock" if order.voucher_codes
+                                   else "Reserving stock"))
+        _vouchers_reserve_or_reject(order)
         _reserve_or_reject(order, lines)
         timeline.append(_saga_step(order, Step.AUTHORIZING, "Stock held; authorizing payment"))
     if order.saga_step != Step.AUTHORIZING:
@@ -237,6 +256,22 @@ def _name_order(error: ApplicationError, order: Order) -> None:
     error.extra.update(order_id=str(order.id), order_number=order.number)
 
 
+def _vouchers_reserve_or_reject(order: Order) -> None:
+    """One use of each of the order's codes, idempotent per order, before any money moves. A code
+    with no use left (or past its end, or over the customer's limit) rejects the order: 422
+    with the voucher's code, nothing held."""
+    if not order.voucher_codes:
+        return
+    try:
+        pricing.voucher_uses_reserve(codes=order.voucher_codes, order_id=order.id, customer_id=order.customer_id,
+                                     email=order.email)
+    except pricing.VoucherError as exc:
+        code = exc.extra.get("voucher_code", "")
+        placement_compensate(order, Status.REJECTED, f"Voucher {code}: {exc.detail}")
+        _name_order(exc, order)
+        raise
+
+
 def _reserve_or_reject(order: Order, lines: Sequence[OrderLine]) -> None:
     ttl = timedelta(seconds=settings.ORDERS_RESERVATION_TTL_SECONDS)
     outcome = catalog.stock_reserve(order_id=order.id, lines=_stock_lines(lines), ttl=ttl)
@@ -258,6 +293,8 @@ def placement_confirm(order: Order, lines: Sequence[OrderLine], payment: payment
     if held < len(lines):
         _reserve_or_reject(order, lines)
         catalog.stock_hold_extend(order_id=order.id, ttl=None)
+    if order.voucher_codes:
+        pricing.voucher_use_confirm(order_id=order.id)
     payment_id = payment.payment_id
     fields = {"saga_step": Step.COMPLETED, "payment_id": payment_id, "confirmed_at": timezone.now()}
     emit = [lambda o: _placed_event(o, lines)]
@@ -271,8 +308,11 @@ def placement_confirm(order: Order, lines: Sequence[OrderLine], payment: payment
 
 
 def placement_compensate(order: Order, target: str, reason: str) -> None:
-    """Undo what placement did, in reverse: no authorization outstanding, stock given back,
-    then the terminal status. Each undo is idempotent, so a crash here is retried safely."""
+    """Undo what placement did, in reverse: no authorization outstanding, stock and voucher uses
+    given back, then the terminal status. Each undo is idempotent (a voucher use comes back
+    once however often this runs), so a crash here is retried safely."""
     payments.payment_cancel_for_order(order_id=order.id)
     catalog.stock_release(order_id=order.id)
+    if order.voucher_codes:
+        pricing.voucher_use_release(order_id=order.id)
     order_transition(order, target, message=reason, saga_step=Step.COMPENSATED)

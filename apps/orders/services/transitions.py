@@ -32,7 +32,10 @@ def order_event_fields(order: Order) -> dict:
             "discount_total": money(order.discount_total, currency), "tax_total": money(order.tax_total, currency),
             "total": money(order.total, currency), "status": order.status,
             "shipping_method": order.shipping_method, "shipping_method_id": order.shipping_method_id,
-            "shipping_address": order.shipping_address, "billing_address": order.billing_address}
+            "shipping_address": order.shipping_address, "billing_address": order.billing_address,
+            "prices_include_tax": order.prices_include_tax, "tax_lines": order.tax_lines,
+            "discount_lines": order.discount_lines, "voucher_codes": order.voucher_codes,
+            "zero_rated": order.zero_rated}
 
 
 def order_paid_event(order: Order) -> DomainEvent:
