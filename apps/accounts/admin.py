@@ -4,21 +4,13 @@ not edit them. Customers change their own data through /api/v1/me/; deletion is 
 from django.contrib import admin
 
 from apps.accounts.models import Address, Customer
-from apps.common.admin import ReadOnlyModelAdmin
+from apps.common.admin import ReadOnlyInline, ReadOnlyModelAdmin
 
 
-class AddressInline(admin.TabularInline):
+class AddressInline(ReadOnlyInline):
     model = Address
-    extra = 0
-    can_delete = False
     fields = readonly_fields = ["name", "company", "line1", "line2", "city", "region", "postal_code", "country",
                                 "phone", "is_default_shipping", "is_default_billing"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Customer)

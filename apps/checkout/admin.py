@@ -14,7 +14,7 @@ from django.utils import timezone
 from apps.checkout import selectors
 from apps.checkout.addresses import country_codes
 from apps.checkout.models import Cart, CartLine, ShippingMethod, ShippingRate, ShippingZone
-from apps.common.admin import ReadOnlyModelAdmin
+from apps.common.admin import ReadOnlyInline, ReadOnlyModelAdmin
 from apps.common.money import CURRENCIES, InvalidMoney, money
 
 
@@ -169,17 +169,9 @@ class AbandonedFilter(admin.SimpleListFilter):
         return queryset.exclude(pk__in=abandoned.values("pk"))
 
 
-class CartLineInline(admin.TabularInline):
+class CartLineInline(ReadOnlyInline):
     model = CartLine
     fields = readonly_fields = ["sku", "quantity", "unit_price", "updated_at"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Cart)

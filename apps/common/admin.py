@@ -24,6 +24,19 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent that only services write (lines, attempts, uses, history)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @dataclass(frozen=True)
 class ActionOutcome:
     """What a list action reports for one object its service call went through for."""

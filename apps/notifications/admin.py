@@ -4,6 +4,7 @@ and the webhook endpoints. Statuses never change by editing: replay goes through
 from django import forms
 from django.contrib import admin, messages
 
+from apps.common.admin import ReadOnlyInline
 from apps.common.http.problems import ApplicationError
 from apps.notifications import selectors
 from apps.notifications.models import DeadDelivery, Delivery, DeliveryAttempt, DeliveryTransition, WebhookEndpoint
@@ -18,25 +19,15 @@ from apps.notifications.services.replay import deliveries_replay_dead
 from apps.notifications.subscriptions import event_type_private
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
     fields = readonly_fields = ["number", "started_at", "duration_ms", "outcome", "status_code", "error"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class DeliveryTransitionInline(admin.TabularInline):
+class DeliveryTransitionInline(ReadOnlyInline):
     model = DeliveryTransition
-    extra = 0
-    can_delete = False
     verbose_name_plural = "status history"
     fields = readonly_fields = ["created_at", "from_status", "to_status", "reason", "actor"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.action(description="Replay the selected dead deliveries", permissions=["replay"])

@@ -10,26 +10,14 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.common.admin import ActionOutcome, ReadOnlyModelAdmin, action_each, action_form
+from apps.common.admin import ActionOutcome, ReadOnlyInline, ReadOnlyModelAdmin, action_each, action_form
 from apps.common.money import money_display
 from apps.orders import api as orders
 from apps.payments.models import Payment, PaymentTransaction, Refund, WebhookEvent
 from apps.payments.services.operations import payment_refund
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class PaymentTransactionInline(_ReadOnlyInline):
+class PaymentTransactionInline(ReadOnlyInline):
     model = PaymentTransaction
     verbose_name_plural = "transaction log"
     # Fits 1400 px: the long values (idempotency key, the provider's raw answer) fold into one column.
@@ -56,7 +44,7 @@ class PaymentTransactionInline(_ReadOnlyInline):
                            json.dumps(transaction.raw_response, sort_keys=True))
 
 
-class RefundInline(_ReadOnlyInline):
+class RefundInline(ReadOnlyInline):
     model = Refund
     fields = readonly_fields = ["created_at", "amount_shown", "status", "provider_reference", "resolved_at"]
 

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from apps.common.admin import ReadOnlyModelAdmin
+from apps.common.admin import ReadOnlyInline, ReadOnlyModelAdmin
 from apps.common.money import CURRENCIES, InvalidMoney, money
 from apps.pricing.models import Promotion, TaxClass, TaxRate, Voucher, VoucherUse, voucher_code_normalize
 from apps.pricing.types import PromotionKind, VoucherUseStatus
@@ -129,18 +129,9 @@ class VoucherForm(forms.ModelForm):
         return voucher_code_normalize(self.cleaned_data["code"])
 
 
-class VoucherUseInline(admin.TabularInline):
+class VoucherUseInline(ReadOnlyInline):
     model = VoucherUse
-    fields = ["order_id", "customer_id", "email", "status", "created_at", "updated_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    fields = readonly_fields = ["order_id", "customer_id", "email", "status", "created_at", "updated_at"]
 
 
 @admin.register(Voucher)
