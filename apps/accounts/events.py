@@ -23,10 +23,9 @@ class AccountEventBase(DomainEvent):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class EmailVerificationRequested(AccountEventBase):
-    """Sign-up (or a request for a new link): the link proves the email reaches its owner."""
+class LinkEmailRequested(AccountEventBase):
+    """An email carrying a one-time link (uid and token) to a page of the shop's front end."""
 
-    event_type = "accounts.email_verification_requested"
     link: str
     uid: str
     token: str
@@ -34,12 +33,15 @@ class EmailVerificationRequested(AccountEventBase):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class PasswordResetRequested(AccountEventBase):
+class EmailVerificationRequested(LinkEmailRequested):
+    """Sign-up (or a request for a new link): the link proves the email reaches its owner."""
+
+    event_type = "accounts.email_verification_requested"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PasswordResetRequested(LinkEmailRequested):
     event_type = "accounts.password_reset_requested"
-    link: str
-    uid: str
-    token: str
-    expires_at: dt.datetime
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

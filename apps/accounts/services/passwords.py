@@ -15,10 +15,10 @@ from knox.models import AuthToken
 from apps.accounts import selectors
 from apps.accounts.errors import LinkInvalid, PasswordIncorrect
 from apps.accounts.events import PasswordResetRequested
+from apps.accounts.services.links import link_email
 from apps.accounts.services.sessions import sessions_end_all
-from apps.accounts.tokens import link_build, link_expiry, password_reset_tokens, uid_encode
+from apps.accounts.tokens import password_reset_tokens
 from apps.accounts.validation import email_digest, email_normalize, password_check
-from apps.common.messaging.events import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +30,8 @@ def password_reset_request(*, email: str) -> None:
     if customer is None:
         logger.info("password reset asked for %s: no such customer", email_digest(email))
         return
-    user = customer.user
-    uid, token = uid_encode(user.pk), password_reset_tokens.make_token(user)
-    with transaction.atomic():
-        event_record(PasswordResetRequested(
-            customer_id=user.pk, email=customer.email, first_name=user.first_name,
-            link=link_build(settings.ACCOUNTS_RESET_PASSWORD_PATH, uid=uid, token=token), uid=uid, token=token,
-            expires_at=link_expiry(settings.PASSWORD_RESET_TIMEOUT)))
+    link_email(PasswordResetRequested, customer=customer, tokens=password_reset_tokens,
+               path=settings.ACCOUNTS_RESET_PASSWORD_PATH, lifetime=settings.PASSWORD_RESET_TIMEOUT)
     logger.info("password reset asked for %s: link sent", email_digest(email))
 
 

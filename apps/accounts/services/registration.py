@@ -19,7 +19,8 @@ from apps.accounts import selectors
 from apps.accounts.errors import EmailVerifiedAlready, LinkInvalid
 from apps.accounts.events import DuplicateSignupAttempted, EmailVerificationRequested
 from apps.accounts.models import Customer
-from apps.accounts.tokens import email_verification_tokens, link_build, link_expiry, uid_encode
+from apps.accounts.services.links import link_email
+from apps.accounts.tokens import email_verification_tokens
 from apps.accounts.types import EmailVerified
 from apps.accounts.validation import email_digest, email_normalize, password_check
 from apps.common.messaging.events import event_record
@@ -70,12 +71,8 @@ def email_verification_request(*, user) -> None:
     customer = user.customer
     if customer.email_verified_at is not None:
         raise EmailVerifiedAlready()
-    uid, token = uid_encode(user.pk), email_verification_tokens.make_token(user)
-    with transaction.atomic():
-        event_record(EmailVerificationRequested(
-            customer_id=user.pk, email=customer.email, first_name=user.first_name,
-            link=link_build(settings.ACCOUNTS_VERIFY_EMAIL_PATH, uid=uid, token=token), uid=uid, token=token,
-            expires_at=link_expiry(settings.ACCOUNTS_EMAIL_VERIFICATION_TIMEOUT)))
+    link_email(EmailVerificationRequested, customer=customer, tokens=email_verification_tokens,
+               path=settings.ACCOUNTS_VERIFY_EMAIL_PATH, lifetime=settings.ACCOUNTS_EMAIL_VERIFICATION_TIMEOUT)
 
 
 def email_verify(*, uid: str, token: str) -> EmailVerified:
