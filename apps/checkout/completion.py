@@ -39,6 +39,7 @@ from apps.checkout.errors import (
     CartIncomplete,
     CartLinesUnavailable,
     CartOrderFailed,
+    CartTotalZero,
     ShippingMethodUnavailable,
 )
 from apps.checkout.models import Cart
@@ -177,6 +178,8 @@ def _checked(cart: Cart, priced: selectors.PricedCart, *, customer_email: str,
     if priced.shipping_method is None:
         raise ShippingMethodUnavailable("The chosen shipping method no longer serves this cart: choose another.",
                                         extra={"shipping_method_id": cart.shipping_method_id})
+    if priced.totals.total <= 0 and not priced.totals.priced.code_problems:
+        raise CartTotalZero()
     short = sorted(line.sku for line in priced.lines
                    if any(warning.code is LineWarningCode.INSUFFICIENT_STOCK for warning in line.warnings))
     refusal: ApplicationError | None = None

@@ -64,6 +64,13 @@ class CartLinesUnavailable(ApplicationError):
     code, status, title = "cart_lines_unavailable", 422, "Some lines can no longer be bought."
 
 
+class CartTotalZero(ApplicationError):
+    """Discounts took the whole total: there is no payment to authorize, and orders are placed
+    through their payment (a free order is not supported yet)."""
+
+    code, status, title = "cart_total_zero", 422, "The cart costs nothing: there is no payment to make."
+
+
 class CartOrderFailed(ApplicationError):
     """The order was placed but did not end confirmed (rejected or payment_failed)."""
 

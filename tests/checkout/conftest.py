@@ -6,17 +6,21 @@ import pytest
 
 from apps.catalog.models import Product, Stock
 from apps.checkout.models import ShippingMethod, ShippingRate, ShippingZone
+from apps.pricing.models import TaxClass
 from tests.catalog.factories import ProductFactory
+from tests.pricing.factories import TaxRateFactory
 
 CARTS = "/api/v1/carts/"
 
 
 @pytest.fixture
 def product(db):
-    """product(sku, price, currency, units, weight): a product on sale."""
+    """product(sku, price, currency, units, weight, tax_class, category): a product on sale."""
 
-    def make(sku: str, price: str = "10.00", currency: str = "EUR", units: int = 10, weight: str = "0"):
-        return ProductFactory(sku=sku, price=Decimal(price), currency=currency, units=units, weight=Decimal(weight))
+    def make(sku: str, price: str = "10.00", currency: str = "EUR", units: int = 10, weight: str = "0",
+             tax_class: str = "standard", category=None):
+        return ProductFactory(sku=sku, price=Decimal(price), currency=currency, units=units, weight=Decimal(weight),
+                              tax_class=tax_class, category=category)
 
     return make
 
@@ -119,3 +123,30 @@ PARIS = {"name": "Jean Dupont", "line1": "10 rue de Rivoli", "city": "Paris", "p
          "country": "FR"}
 NEW_YORK = {"name": "John Smith", "line1": "350 Fifth Avenue", "city": "New York", "region": "NY",
             "postal_code": "10118", "country": "US"}
+
+
+SAN_FRANCISCO = {"name": "Ada Lovelace", "line1": "1 Market Street", "city": "San Francisco", "region": "CA",
+                 "postal_code": "94105", "country": "US"}
+FR_VAT, DE_VAT = "FR40303265045", "DE136695976"  # valid by format and check digits (python-stdnum)
+
+
+@pytest.fixture
+def tax_rates(db):
+    """DE 19 % / 7 %, FR 20 % / 5.5 %, California 7.25 % (standard only)."""
+    made = {}
+    for country, region, tax_class, rate in (("DE", "", "standard", "19"), ("DE", "", "reduced", "7"),
+                                             ("FR", "", "standard", "20"), ("FR", "", "reduced", "5.5"),
+                                             ("US", "CA", "standard", "7.25")):
+        made[(country, region, tax_class)] = TaxRateFactory(country=country, region=region, rate=Decimal(rate),
+                                                            tax_class=TaxClass.objects.get(code=tax_class))
+    return made
+
+
+def apply_code(cart, code: str, etag: str | None = None):
+    return cart._answered(cart.client.post(cart_url(cart.id, "codes/"), {"code": code}, format="json",
+                                           **token_header(cart.token), **if_match(etag or cart.etag)))
+
+
+def remove_code(cart, code: str):
+    return cart._answered(cart.client.delete(cart_url(cart.id, f"codes/{code}/"), **token_header(cart.token),
+                                             **if_match(cart.etag)))
