@@ -32,7 +32,7 @@ class ReadOnlyAdmin(ReadOnlyModelAdmin):
 
 @admin.register(DailySales)
 class DailySalesAdmin(ReadOnlyAdmin):
-    list_display = ["day", "currency", "orders", "gross", "shipping", "refunds", "net"]
+    list_display = ["day", "currency", "orders", "gross", "shipping", "discount", "tax", "refunds", "net"]
     list_filter = ["currency", ("day", admin.DateFieldListFilter)]
     date_hierarchy = "day"
     ordering = ["-key"]

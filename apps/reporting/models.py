@@ -41,6 +41,10 @@ class OrderReport(models.Model):
     # Shipping revenue: the order's shipping price (zero for an order that ships nothing, and for
     # orders whose events are version 1, which did not carry it).
     shipping_total = models.DecimalField(**MONEY, default=0)
+    # Its discounts and tax (version 2 events; zero before issue #18). Tax is within the total when
+    # the shop's prices include it, added to it otherwise: either way, the tax the order collected.
+    discount_total = models.DecimalField(**MONEY, default=0)
+    tax_total = models.DecimalField(**MONEY, default=0)
     total = models.DecimalField(**MONEY, null=True, blank=True)
     refunded_amount = models.DecimalField(**MONEY, default=0)
     # A refund event said the order is fully refunded (sum of refunds reaching the total says it too).
@@ -89,9 +93,10 @@ class OrderRefund(models.Model):
 class DailySales(models.Model):
     """Sales per UTC day and currency, recomputed from OrderReport and OrderRefund.
 
-    orders, gross and shipping: orders placed that day that are not cancelled (a cancelled order
-    never sold anything: its payment was voided or refunded with it), their totals and the part
-    of them that is shipping revenue; refunds: refunds that happened that day; net = gross - refunds."""
+    orders, gross, shipping, discount and tax: orders placed that day that are not cancelled (a
+    cancelled order never sold anything: its payment was voided or refunded with it), their totals,
+    the part of them that is shipping revenue, the discounts they were given and the tax they
+    collected; refunds: refunds that happened that day; net = gross - refunds."""
 
     key = models.CharField(primary_key=True, max_length=14)  # "2026-11-21:USD"
     day = models.DateField()
@@ -99,6 +104,8 @@ class DailySales(models.Model):
     orders = models.IntegerField(default=0)  # not Positive...: that is a CHECK constraint
     gross = models.DecimalField(**MONEY_SUM, default=0)
     shipping = models.DecimalField(**MONEY_SUM, default=0)  # of gross
+    discount = models.DecimalField(**MONEY_SUM, default=0)  # taken off before gross
+    tax = models.DecimalField(**MONEY_SUM, default=0)  # collected within gross
     refunds = models.DecimalField(**MONEY_SUM, default=0)
     net = models.DecimalField(**MONEY_SUM, default=0)
 
@@ -112,6 +119,31 @@ class DailySales(models.Model):
     @staticmethod
     def key_for(day, currency: str) -> str:
         return f"{day.isoformat()}:{currency}"
+
+
+class OrderDiscount(models.Model):
+    """One row per promotion an order got (its order_placed event's discount lines): what each
+    promotion gave, on which orders, through which code. A cancelled order's rows stay, marked."""
+
+    key = models.CharField(primary_key=True, max_length=64)  # "<order id>:<promotion id>"
+    order_id = models.UUIDField(db_index=True)
+    promotion_id = models.BigIntegerField()
+    promotion_name = models.CharField(max_length=100)
+    voucher_code = models.CharField(max_length=64, blank=True, default="")  # "": applied automatically
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(**MONEY)
+    placed_on = models.DateField()
+    cancelled = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["promotion_id", "currency"], name="reporting_discount_promo_idx")]
+
+    def __str__(self):
+        return self.key
+
+    @staticmethod
+    def key_for(order_id, promotion_id: int) -> str:
+        return f"{order_id}:{promotion_id}"
 
 
 class PaymentReport(models.Model):

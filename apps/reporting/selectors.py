@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
-from apps.reporting.models import DailySales, OrderRefund, OrderReport
+from apps.reporting.models import DailySales, OrderDiscount, OrderRefund, OrderReport
 
 ZERO = Decimal("0")
 Row = TypeVar("Row")
@@ -81,11 +81,13 @@ def order_report_export_batch(*, after: OrderReport | None, batch_size: int, **f
 
 
 def daily_sales_order_figures(*, day: dt.date, currency: str) -> QuerySet:
-    """Orders, gross and shipping of one day and currency: at most one row (no row: nothing sold)."""
+    """Orders, gross, shipping, discount and tax of one day and currency: at most one row (no row:
+    nothing sold)."""
     return (OrderReport.objects.filter(placed_on=day, currency=currency, cancelled_at__isnull=True)
             .values("placed_on", "currency")
             .annotate(orders=Count("order_id"), gross=Sum("total", default=ZERO),
-                      shipping=Sum("shipping_total", default=ZERO))
+                      shipping=Sum("shipping_total", default=ZERO), discount=Sum("discount_total", default=ZERO),
+                      tax=Sum("tax_total", default=ZERO))
             .order_by())
 
 
@@ -103,3 +105,20 @@ def order_refund_figures(*, order_id) -> QuerySet:
             .values("order_id")
             .annotate(refunded=Sum("amount", default=ZERO), last_refund_at=Max("occurred_at"))
             .order_by())
+
+
+def promotion_usage_list(*, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                         currency: str | None = None) -> QuerySet:
+    """Per promotion and currency: the orders (not cancelled) it discounted and how much it gave,
+    by the UTC day the orders were placed (inclusive range)."""
+    rows = OrderDiscount.objects.filter(cancelled=False)
+    if date_from is not None:
+        rows = rows.filter(placed_on__gte=date_from)
+    if date_to is not None:
+        rows = rows.filter(placed_on__lte=date_to)
+    if currency:
+        rows = rows.filter(currency=currency)
+    return (rows.values("promotion_id", "currency")
+            .annotate(promotion_name=Max("promotion_name"), orders=Count("key"), discount=Sum("amount", default=ZERO),
+                      by_code=Count("key", filter=~Q(voucher_code="")))
+            .order_by("promotion_id", "currency"))

@@ -54,11 +54,11 @@ def _money_fields(instance, data: dict, fields) -> dict:
 
 
 class DailySalesSerializer(serializers.ModelSerializer):
-    MONEY_FIELDS = ("gross", "shipping", "refunds", "net")
+    MONEY_FIELDS = ("gross", "shipping", "discount", "tax", "refunds", "net")
 
     class Meta:
         model = DailySales
-        fields = ["day", "currency", "orders", "gross", "shipping", "refunds", "net"]
+        fields = ["day", "currency", "orders", "gross", "shipping", "discount", "tax", "refunds", "net"]
         read_only_fields = fields
 
     def to_representation(self, instance):
@@ -66,17 +66,59 @@ class DailySalesSerializer(serializers.ModelSerializer):
 
 
 class OrderReportSerializer(serializers.ModelSerializer):
-    MONEY_FIELDS = ("subtotal", "shipping_total", "total", "refunded_amount")
+    MONEY_FIELDS = ("subtotal", "shipping_total", "discount_total", "tax_total", "total", "refunded_amount")
 
     class Meta:
         model = OrderReport
-        fields = ["order_id", "number", "customer_id", "status", "currency", "subtotal", "shipping_total", "total",
-                  "refunded_amount",
+        fields = ["order_id", "number", "customer_id", "status", "currency", "subtotal", "shipping_total",
+                  "discount_total", "tax_total", "total", "refunded_amount",
                   "placed_at", "paid_at", "shipped_at", "cancelled_at", "refunded_at"]
         read_only_fields = fields
 
     def to_representation(self, instance):
         return _money_fields(instance, super().to_representation(instance), self.MONEY_FIELDS)
+
+
+class PromotionUsageQuerySerializer(DailySalesQuerySerializer):
+    """?from, ?to (the days orders were placed, inclusive) and ?currency."""
+
+
+class PromotionUsageSerializer(serializers.Serializer):
+    """One promotion in one currency (apps.reporting.selectors.promotion_usage_list row)."""
+
+    promotion_id = serializers.IntegerField()
+    promotion_name = serializers.CharField()
+    currency = serializers.CharField()
+    orders = serializers.IntegerField(help_text="Orders it discounted (cancelled ones not counted).")
+    by_code = serializers.IntegerField(help_text="Of which through a voucher code.")
+    discount = serializers.CharField(help_text="What it gave, in the currency.")
+
+    def to_representation(self, row):
+        data = super().to_representation(row)
+        data["discount"] = str(money(row["discount"], row["currency"]))
+        return data
+
+
+class VoucherUsageQuerySerializer(serializers.Serializer):
+    promotion_id = serializers.IntegerField(required=False, min_value=1)
+
+
+class VoucherUsageSerializer(serializers.Serializer):
+    """One voucher's limits and uses (apps.pricing.api.VoucherUsage)."""
+
+    code = serializers.CharField()
+    promotion_id = serializers.IntegerField()
+    promotion_name = serializers.CharField()
+    usage_limit = serializers.IntegerField(allow_null=True, help_text="Uses in total; null: unlimited.")
+    usage_limit_per_customer = serializers.IntegerField(allow_null=True, help_text="null: unlimited.")
+    used = serializers.IntegerField(help_text="Held now: reserved by orders being placed, and confirmed.")
+    reserved = serializers.IntegerField()
+    confirmed = serializers.IntegerField(help_text="By orders placed (and not cancelled before shipment).")
+    released = serializers.IntegerField(help_text="Given back: the order failed or was cancelled before shipment.")
+    remaining = serializers.SerializerMethodField(help_text="Uses left; null: unlimited.")
+
+    def get_remaining(self, usage) -> int | None:
+        return None if usage.usage_limit is None else max(usage.usage_limit - usage.used, 0)
 
 
 # The CSV exports: the same columns as the JSON lists.

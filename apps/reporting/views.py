@@ -9,11 +9,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.common.http.pagination import CursorPagination
 from apps.common.http.permissions import HasStaffPermission
 from apps.common.http.problems import problem_responses
+from apps.pricing import api as pricing_api
 from apps.reporting import selectors
 from apps.reporting.serializers import (
     DAILY_SALES_COLUMNS,
@@ -22,6 +24,10 @@ from apps.reporting.serializers import (
     DailySalesSerializer,
     OrderReportQuerySerializer,
     OrderReportSerializer,
+    PromotionUsageQuerySerializer,
+    PromotionUsageSerializer,
+    VoucherUsageQuerySerializer,
+    VoucherUsageSerializer,
 )
 
 ERRORS = problem_responses(400, 401, 403, 404, 429)
@@ -80,9 +86,10 @@ class DailySalesReportView(generics.ListAPIView):
 
     @extend_schema(parameters=[DailySalesQuerySerializer], responses={200: DailySalesSerializer(many=True), **ERRORS})
     def get(self, request):
-        """Staff: sales per day and currency (orders, gross, shipping, refunds, net), oldest day
-        first, from the read model that order and payment events feed; `from` and `to` bound the
-        days. `shipping` is the shipping revenue within `gross`."""
+        """Staff: sales per day and currency (orders, gross, shipping, discount, tax, refunds, net),
+        oldest day first, from the read model that order and payment events feed; `from` and `to`
+        bound the days. `shipping` is the shipping revenue within `gross`, `discount` what
+        promotions took off before it, `tax` the tax collected within it."""
         rows = selectors.daily_sales_list(**_filters(DailySalesQuerySerializer, request))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -133,3 +140,37 @@ class OrderReportExportView(APIView):
         rows = selectors.order_report_export(batch_size=settings.REPORTING_EXPORT_BATCH_SIZE,
                                              **_filters(OrderReportQuerySerializer, request))
         return _csv_response("orders.csv", ORDER_REPORT_COLUMNS, rows, lambda row: OrderReportSerializer(row).data)
+
+
+@extend_schema(tags=["reports"])
+class PromotionUsageReportView(APIView):
+    permission_classes = [HasStaffPermission]
+    staff_permissions = REPORTS_PERMISSION
+
+    @extend_schema(operation_id="reports_promotions", parameters=[PromotionUsageQuerySerializer],
+                   responses={200: PromotionUsageSerializer(many=True), **ERRORS})
+    def get(self, request):
+        """Staff: what each promotion gave, per currency: the orders it discounted (not cancelled),
+        how many of them through a code, and the discount, from the orders' events; `from` and
+        `to` bound the days the orders were placed. Every promotion that discounted an order is a
+        row (automatic ones included); there are few, so the list is not paged."""
+        rows = selectors.promotion_usage_list(**_filters(PromotionUsageQuerySerializer, request))
+        return Response(PromotionUsageSerializer(rows, many=True).data)
+
+
+@extend_schema(tags=["reports"])
+class VoucherUsageReportView(APIView):
+    permission_classes = [HasStaffPermission]
+    staff_permissions = REPORTS_PERMISSION
+
+    @extend_schema(operation_id="reports_vouchers", parameters=[VoucherUsageQuerySerializer],
+                   responses={200: VoucherUsageSerializer(many=True), **ERRORS})
+    def get(self, request):
+        """Staff: every voucher code with its limits and how its uses stand now (held: reserved by
+        orders being placed and confirmed by placed ones; released: given back by orders that
+        failed or were cancelled before shipment; remaining), by promotion, from the pricing
+        module's ledger. Filter by `promotion_id`. Not paged."""
+        query = VoucherUsageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        usage = pricing_api.voucher_usage(promotion_id=query.validated_data.get("promotion_id"))
+        return Response(VoucherUsageSerializer(usage, many=True).data)

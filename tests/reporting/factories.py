@@ -23,6 +23,8 @@ T0 = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
 # already carried the subtotal.
 ORDER_V2_FIELDS = ("subtotal", "shipping_total", "discount_total", "tax_total", "shipping_method",
                    "shipping_method_id", "shipping_address", "billing_address")
+# What issue #18 added to version 2, as optional fields (events written before lack them).
+ORDER_PRICING_FIELDS = ("prices_include_tax", "tax_lines", "discount_lines", "voucher_codes", "zero_rated")
 
 
 def envelope(event: DomainEvent, *, at: dt.datetime, event_id: uuid.UUID | None = None,
@@ -32,7 +34,8 @@ def envelope(event: DomainEvent, *, at: dt.datetime, event_id: uuid.UUID | None 
     data = event.data()
     if version == 1:
         kept = ("subtotal",) if event.event_type == "orders.order_placed" else ()
-        data = {key: value for key, value in data.items() if key not in ORDER_V2_FIELDS or key in kept}
+        dropped = (*ORDER_V2_FIELDS, *ORDER_PRICING_FIELDS)
+        data = {key: value for key, value in data.items() if key not in dropped or key in kept}
     row = OutboxEvent(id=event_id or uuid.uuid4(), event_type=event.event_type, version=version or event.version,
                       aggregate_id=str(event.aggregate_id()), occurred_at=at, data=data, traceparent="")
     return row.envelope()
@@ -83,7 +86,7 @@ class OrderStory:
         p = self.placed
         return {"order_id": p.order_id, "number": p.number, "customer_id": p.customer_id, "email": p.email,
                 "phone": p.phone, "currency": p.currency, "total": p.total, "status": status,
-                **{field: getattr(p, field) for field in ORDER_V2_FIELDS}}
+                **{field: getattr(p, field) for field in (*ORDER_V2_FIELDS, *ORDER_PRICING_FIELDS)}}
 
     def _envelope(self, event: DomainEvent, at: dt.datetime) -> dict:
         return envelope(event, at=at, version=self.version)

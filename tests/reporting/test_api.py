@@ -42,8 +42,9 @@ def _all_pages(client, url: str, **params) -> list[dict]:
 @pytest.fixture
 def shop():
     """Three days of sales: USD on the 21st and 22nd (one refunded the day after, one shipped for
-    4.90), EUR and JPY on the 21st."""
-    a = OrderStory.new(total=Decimal("40.00"), shipping_total=Decimal("4.90"), currency="USD")
+    4.90 with 2.00 off and 3.00 tax), EUR and JPY on the 21st."""
+    a = OrderStory.new(total=Decimal("40.00"), shipping_total=Decimal("4.90"), discount_total=Decimal("2.00"),
+                       tax_total=Decimal("3.00"), currency="USD")
     b = OrderStory.new(total=Decimal("60.00"), currency="USD")
     c = OrderStory.new(total=Decimal("15.50"), currency="EUR")
     d = OrderStory.new(total=Decimal("1200"), currency="JPY")
@@ -59,10 +60,10 @@ def test_staff_read_daily_sales_of_a_date_range_in_one_currency(staff_client, sh
 
     assert response.status_code == 200
     assert response.json()["results"] == [
-        {"day": "2026-11-21", "currency": "USD", "orders": 1, "gross": "40.00", "shipping": "4.90", "refunds": "0.00",
-         "net": "40.00"},
-        {"day": "2026-11-22", "currency": "USD", "orders": 1, "gross": "60.00", "shipping": "0.00", "refunds": "10.00",
-         "net": "50.00"},
+        {"day": "2026-11-21", "currency": "USD", "orders": 1, "gross": "40.00", "shipping": "4.90", "discount": "2.00",
+         "tax": "3.00", "refunds": "0.00", "net": "40.00"},
+        {"day": "2026-11-22", "currency": "USD", "orders": 1, "gross": "60.00", "shipping": "0.00", "discount": "0.00",
+         "tax": "0.00", "refunds": "10.00", "net": "50.00"},
     ]
 
 
@@ -82,7 +83,8 @@ def test_staff_list_orders_by_status_and_placement_day(staff_client, shop):
     assert (row["number"], row["customer_id"], row["status"]) == (a.placed.number, a.placed.customer_id,
                                                                    "partially_refunded")
     assert (row["total"], row["refunded_amount"], row["currency"]) == ("40.00", "10.00", "USD")
-    assert (row["subtotal"], row["shipping_total"]) == ("35.10", "4.90")
+    assert (row["subtotal"], row["shipping_total"], row["discount_total"], row["tax_total"]) == (
+        "34.10", "4.90", "2.00", "3.00")
     assert row["placed_at"].startswith("2026-11-21T09:00")
     assert row["shipped_at"].startswith("2026-11-21T21:00")
 
@@ -145,7 +147,8 @@ def test_order_pages_follow_the_cursor_without_gaps_or_repeats(staff_client):
 def test_daily_sales_export_streams_every_matching_row_as_csv(staff_client, settings):
     settings.REPORTING_EXPORT_BATCH_SIZE = 2  # several batches
     _days(5)
-    DailySalesFactory(day=dt.date(2026, 1, 3), currency="EUR", gross=Decimal("7.5"), refunds=Decimal(0))
+    DailySalesFactory(day=dt.date(2026, 1, 3), currency="EUR", gross=Decimal("7.5"), refunds=Decimal(0),
+                      discount=Decimal("1.25"), tax=Decimal("0.6"))
 
     response = staff_client.get(DAILY_CSV, {"to": "2026-01-04"})
 
@@ -157,7 +160,7 @@ def test_daily_sales_export_streams_every_matching_row_as_csv(staff_client, sett
         ("2026-01-01", "USD"), ("2026-01-02", "USD"), ("2026-01-03", "EUR"), ("2026-01-03", "USD"),
         ("2026-01-04", "USD")]
     assert rows[2] == {"day": "2026-01-03", "currency": "EUR", "orders": "2", "gross": "7.50", "shipping": "0.00",
-                       "refunds": "0.00", "net": "7.50"}
+                       "discount": "1.25", "tax": "0.60", "refunds": "0.00", "net": "7.50"}
 
 
 def test_orders_export_streams_every_matching_order_as_csv(staff_client, settings, shop):

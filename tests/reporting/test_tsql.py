@@ -69,6 +69,7 @@ DAILY_SALES_FIRST_PAGE = """
 SELECT TOP 51 [reporting_dailysales].[key], [reporting_dailysales].[day],
     [reporting_dailysales].[currency], [reporting_dailysales].[orders],
     [reporting_dailysales].[gross], [reporting_dailysales].[shipping],
+    [reporting_dailysales].[discount], [reporting_dailysales].[tax],
     [reporting_dailysales].[refunds], [reporting_dailysales].[net]
 FROM [reporting_dailysales]
 WHERE ([reporting_dailysales].[day] >= %s AND [reporting_dailysales].[day] <= %s AND
@@ -80,7 +81,8 @@ ORDERS_FIRST_PAGE = """
 SELECT TOP 51 [reporting_orderreport].[order_id], [reporting_orderreport].[number],
     [reporting_orderreport].[customer_id], [reporting_orderreport].[currency],
     [reporting_orderreport].[status], [reporting_orderreport].[subtotal],
-    [reporting_orderreport].[shipping_total], [reporting_orderreport].[total],
+    [reporting_orderreport].[shipping_total], [reporting_orderreport].[discount_total],
+    [reporting_orderreport].[tax_total], [reporting_orderreport].[total],
     [reporting_orderreport].[refunded_amount],
     [reporting_orderreport].[fully_refunded], [reporting_orderreport].[payment_id],
     [reporting_orderreport].[placed_at], [reporting_orderreport].[paid_at],
@@ -97,7 +99,8 @@ ORDERS_LATER_PAGE = """
 SELECT [reporting_orderreport].[order_id], [reporting_orderreport].[number],
     [reporting_orderreport].[customer_id], [reporting_orderreport].[currency],
     [reporting_orderreport].[status], [reporting_orderreport].[subtotal],
-    [reporting_orderreport].[shipping_total], [reporting_orderreport].[total],
+    [reporting_orderreport].[shipping_total], [reporting_orderreport].[discount_total],
+    [reporting_orderreport].[tax_total], [reporting_orderreport].[total],
     [reporting_orderreport].[refunded_amount],
     [reporting_orderreport].[fully_refunded], [reporting_orderreport].[payment_id],
     [reporting_orderreport].[placed_at], [reporting_orderreport].[paid_at],
@@ -114,7 +117,8 @@ ORDERS_EXPORT_BATCH = """
 SELECT TOP 1000 [reporting_orderreport].[order_id], [reporting_orderreport].[number],
     [reporting_orderreport].[customer_id], [reporting_orderreport].[currency],
     [reporting_orderreport].[status], [reporting_orderreport].[subtotal],
-    [reporting_orderreport].[shipping_total], [reporting_orderreport].[total],
+    [reporting_orderreport].[shipping_total], [reporting_orderreport].[discount_total],
+    [reporting_orderreport].[tax_total], [reporting_orderreport].[total],
     [reporting_orderreport].[refunded_amount],
     [reporting_orderreport].[fully_refunded], [reporting_orderreport].[payment_id],
     [reporting_orderreport].[placed_at], [reporting_orderreport].[paid_at],
@@ -132,7 +136,9 @@ DAILY_SALES_ORDER_FIGURES = """
 SELECT [reporting_orderreport].[placed_on] AS [placed_on], [reporting_orderreport].[currency] AS
     [currency], COUNT_BIG([reporting_orderreport].[order_id]) AS [orders],
     COALESCE(SUM([reporting_orderreport].[total]), %s) AS [gross],
-    COALESCE(SUM([reporting_orderreport].[shipping_total]), %s) AS [shipping]
+    COALESCE(SUM([reporting_orderreport].[shipping_total]), %s) AS [shipping],
+    COALESCE(SUM([reporting_orderreport].[discount_total]), %s) AS [discount],
+    COALESCE(SUM([reporting_orderreport].[tax_total]), %s) AS [tax]
 FROM [reporting_orderreport]
 WHERE ([reporting_orderreport].[cancelled_at] IS NULL AND [reporting_orderreport].[currency] =
     %s AND [reporting_orderreport].[placed_on] = %s)
@@ -152,9 +158,24 @@ DAILY_SALES_ROW_LOCK = """
 SELECT [reporting_dailysales].[key], [reporting_dailysales].[day],
     [reporting_dailysales].[currency], [reporting_dailysales].[orders],
     [reporting_dailysales].[gross], [reporting_dailysales].[shipping],
+    [reporting_dailysales].[discount], [reporting_dailysales].[tax],
     [reporting_dailysales].[refunds], [reporting_dailysales].[net]
 FROM [reporting_dailysales] WITH (ROWLOCK, UPDLOCK)
 WHERE [reporting_dailysales].[key] = %s
+"""
+
+PROMOTION_USAGE = """
+SELECT [reporting_orderdiscount].[promotion_id] AS [promotion_id], [reporting_orderdiscount].[currency] AS
+    [currency], MAX([reporting_orderdiscount].[promotion_name]) AS [promotion_name],
+    COUNT_BIG([reporting_orderdiscount].[key]) AS [orders],
+    COALESCE(SUM([reporting_orderdiscount].[amount]), %s) AS [discount],
+    COUNT_BIG(CASE WHEN NOT ([reporting_orderdiscount].[voucher_code] = %s) THEN
+    [reporting_orderdiscount].[key] ELSE NULL END) AS [by_code]
+FROM [reporting_orderdiscount]
+WHERE ([reporting_orderdiscount].[cancelled] = %s AND [reporting_orderdiscount].[placed_on] >= %s AND
+    [reporting_orderdiscount].[placed_on] <= %s AND [reporting_orderdiscount].[currency] = %s)
+GROUP BY [reporting_orderdiscount].[promotion_id], [reporting_orderdiscount].[currency]
+ORDER BY 1 ASC, 2 ASC OFFSET 0 ROWS
 """
 
 MIGRATION_0001_TABLES = [
@@ -246,10 +267,13 @@ def report_queries() -> dict:
             ORDERS_EXPORT_BATCH, ("2026-11-21", NINE, "7d9f1c2e000040008000000000000001", NINE)),
         "daily sales recompute, orders and gross": (
             selectors.daily_sales_order_figures(day=NOV_21, currency="USD"),
-            DAILY_SALES_ORDER_FIGURES, (Decimal(0), Decimal(0), "USD", "2026-11-21")),
+            DAILY_SALES_ORDER_FIGURES, (Decimal(0), Decimal(0), Decimal(0), Decimal(0), "USD", "2026-11-21")),
         "daily sales recompute, refunds": (
             selectors.daily_sales_refund_figures(day=NOV_21, currency="USD"),
             DAILY_SALES_REFUND_FIGURES, (Decimal(0), "USD", "2026-11-21")),
+        "promotion usage, a month in EUR": (
+            selectors.promotion_usage_list(date_from=NOV_1, date_to=NOV_30, currency="EUR"),
+            PROMOTION_USAGE, (Decimal(0), "", False, "2026-11-01", "2026-11-30", "EUR")),
         "daily sales recompute, the row lock that serializes it": (
             DailySales.objects.select_for_update().filter(key="2026-11-21:USD"),
             DAILY_SALES_ROW_LOCK, ("2026-11-21:USD",)),
@@ -297,6 +321,31 @@ def test_the_shipping_revenue_migration_adds_its_columns_and_leaves_no_database_
     dropped = [statement for statement in statements if "DROP CONSTRAINT" in statement]
     assert [statement.split("]")[0] for statement in dropped] == ["ALTER TABLE [reporting_dailysales",
                                                                   "ALTER TABLE [reporting_orderreport"]
+    ddl = " ".join(statements).upper()
+    assert "CHECK" not in ddl and "FLOAT" not in ddl and "IDENTITY" not in ddl
+
+
+def test_the_taxes_and_promotions_migration_adds_columns_and_a_table_and_leaves_no_database_default():
+    statements = migration_sql(offline_mssql_connection(), "reporting", "0004_taxes_discounts_promotions")
+
+    added = [statement for statement in statements if " ADD " in statement]
+    assert added == [
+        "ALTER TABLE [reporting_dailysales] ADD [discount] numeric(18, 3) DEFAULT 0 NOT NULL;",
+        "ALTER TABLE [reporting_dailysales] ADD [tax] numeric(18, 3) DEFAULT 0 NOT NULL;",
+        "ALTER TABLE [reporting_orderreport] ADD [discount_total] numeric(14, 3) DEFAULT 0 NOT NULL;",
+        "ALTER TABLE [reporting_orderreport] ADD [tax_total] numeric(14, 3) DEFAULT 0 NOT NULL;",
+    ]
+    # The DEFAULT fills the rows already there (orders before issue #18 had no discount nor tax),
+    # then goes: the schema keeps no database default (portability rule 7).
+    dropped = [statement.split("]")[0] for statement in statements if "DROP CONSTRAINT" in statement]
+    assert dropped == ["ALTER TABLE [reporting_dailysales"] * 2 + ["ALTER TABLE [reporting_orderreport"] * 2
+    (table,) = [statement for statement in statements if statement.startswith("CREATE TABLE")]
+    assert table == one_line("""
+CREATE TABLE [reporting_orderdiscount] ([key] nvarchar(64) NOT NULL PRIMARY KEY, [order_id] char(32) NOT
+    NULL, [promotion_id] bigint NOT NULL, [promotion_name] nvarchar(100) NOT NULL, [voucher_code] nvarchar(64)
+    NOT NULL, [currency] nvarchar(3) NOT NULL, [amount] numeric(14, 3) NOT NULL, [placed_on] date NOT NULL,
+    [cancelled] bit NOT NULL);
+""")
     ddl = " ".join(statements).upper()
     assert "CHECK" not in ddl and "FLOAT" not in ddl and "IDENTITY" not in ddl
 

@@ -13,7 +13,7 @@ from uuid import UUID
 from apps.common.messaging.consumers import InvalidEvent, ReceivedEvent
 from apps.common.money import InvalidMoney, money
 from apps.reporting import selectors
-from apps.reporting.models import DailySales, OrderRefund, OrderReport, PaymentReport
+from apps.reporting.models import DailySales, OrderDiscount, OrderRefund, OrderReport, PaymentReport
 
 
 def _earliest(current: dt.datetime | None, candidate: dt.datetime) -> dt.datetime:
@@ -47,11 +47,13 @@ def _order_apply(event: ReceivedEvent, change: Callable[[OrderReport, ReceivedEv
         pk=order_id, defaults={"number": number, "customer_id": customer_id, "currency": currency,
                                "total": total, "last_event_at": event.occurred_at})
     # Every order event carries the order's identity and total, which never change; from version
-    # 2 on also its shipping price (version 1 orders shipped nothing: the default 0 is right).
+    # 2 on also its shipping price, discount and tax (version 1 orders had none: the default 0 is right).
     report.number, report.customer_id, report.currency = number, customer_id, currency
     report.total = total if report.total is None else report.total
     if event.version >= 2:
         report.shipping_total = _amount(data, "shipping_total", currency)
+        report.discount_total = _amount(data, "discount_total", currency)
+        report.tax_total = _amount(data, "tax_total", currency)
     days = change(report, event)
     report.last_event_at = _latest(report.last_event_at, event.occurred_at)
     report.status = _order_status(report)
@@ -84,7 +86,24 @@ def _placed(report: OrderReport, event: ReceivedEvent) -> Days:
         report.payment_id = UUID(str(payment_id))
     report.placed_at = _earliest(report.placed_at, event.occurred_at)
     report.placed_on = report.placed_at.astimezone(dt.UTC).date()
+    _discounts_record(report, event.data.get("discount_lines") or ())  # absent before issue #18
     return set()
+
+
+def _discounts_record(report: OrderReport, discount_lines) -> None:
+    """One row per promotion the order got; a cancellation seen before this event marks them too."""
+    for line in discount_lines:
+        try:
+            promotion_id = int(line["promotion_id"])
+            fields = {"order_id": report.order_id, "promotion_id": promotion_id,
+                      "promotion_name": str(line["promotion_name"])[:100],
+                      "voucher_code": str(line.get("voucher_code") or ""), "currency": report.currency,
+                      "amount": _amount(line, "amount", report.currency), "placed_on": report.placed_on,
+                      "cancelled": report.cancelled_at is not None}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidEvent(f"Bad discount line in order {report.order_id}: {exc}") from exc
+        OrderDiscount.objects.update_or_create(key=OrderDiscount.key_for(report.order_id, promotion_id),
+                                               defaults=fields)
 
 
 def _paid(report: OrderReport, event: ReceivedEvent) -> Days:
@@ -101,6 +120,7 @@ def _shipped(report: OrderReport, event: ReceivedEvent) -> Days:
 
 def _cancelled(report: OrderReport, event: ReceivedEvent) -> Days:
     report.cancelled_at = _earliest(report.cancelled_at, event.occurred_at)
+    OrderDiscount.objects.filter(order_id=report.order_id).update(cancelled=True)
     return set()
 
 
@@ -134,9 +154,11 @@ def _daily_sales_recompute(days: Days) -> None:
         row.orders = orders["orders"] if orders else 0
         row.gross = orders["gross"] if orders else Decimal(0)
         row.shipping = orders["shipping"] if orders else Decimal(0)
+        row.discount = orders["discount"] if orders else Decimal(0)
+        row.tax = orders["tax"] if orders else Decimal(0)
         row.refunds = refunds["refunds"] if refunds else Decimal(0)
         row.net = row.gross - row.refunds
-        row.save(update_fields=["orders", "gross", "shipping", "refunds", "net"])
+        row.save(update_fields=["orders", "gross", "shipping", "discount", "tax", "refunds", "net"])
 
 
 # ---------------------------------------------------------------- payments

@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from apps.common.messaging.consumers import InvalidEvent
 from apps.common.models import OutboxEvent
-from apps.reporting.models import DailySales, InboxEvent, OrderRefund, OrderReport, PaymentReport
+from apps.reporting.models import DailySales, InboxEvent, OrderDiscount, OrderRefund, OrderReport, PaymentReport
 from apps.reporting.selectors import keyset_batches
 from apps.reporting.services.consumer import CONSUMER, DB, reporting_event_apply
 
@@ -35,7 +35,7 @@ def reporting_rebuild(*, batch_size: int = 500) -> RebuildResult:
     Safe while the consumer runs: whatever it applies meanwhile converges with the replay.
     Events purged from the outbox by its retention (OUTBOX_RETENTION_DAYS) are gone for good."""
     with transaction.atomic(using=DB):
-        for model in (InboxEvent, OrderRefund, OrderReport, PaymentReport, DailySales):
+        for model in (InboxEvent, OrderDiscount, OrderRefund, OrderReport, PaymentReport, DailySales):
             model.objects.all().delete()
     replayed = applied = invalid = 0
     for envelope in _archive(batch_size=batch_size):
