@@ -26,6 +26,8 @@ class Command(BaseCommand):
             call_command("catalog_seed", products=products)
         if "checkout_demo" in get_commands():  # shipping zones and methods, so that a cart can complete
             call_command("checkout_demo", stdout=self.stdout)
+        if "pricing_demo" in get_commands():  # tax rates and the WELCOME10 voucher
+            call_command("pricing_demo", stdout=self.stdout)
         credentials = settings.VAR_DIR / "staff-credentials.txt"
         User = get_user_model()
         user = User.objects.filter(username=username).first()
