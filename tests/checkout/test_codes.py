@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from apps.pricing import api as pricing_api
@@ -250,3 +251,21 @@ def test_a_cart_whose_discounts_take_the_whole_total_is_refused_before_payment(a
 
     assert (response.status_code, response.json()["code"]) == (422, "cart_total_zero")
     assert cart.body()["status"] == "open" and VoucherUse.objects.count() == 0
+
+
+def test_the_order_page_in_the_admin_shows_the_tax_and_discount_lines(customer_client, staff, tax_rates, goods,
+                                                                       shipping, welcome):
+    cart = ready(customer_client, shipping)
+    apply_code(cart, "WELCOME10")
+    order = customer_client.post(cart_url(cart.id, "complete/"), {"payment_token": "tok_approved"}, format="json",
+                                 HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex).json()
+    browser = Client()
+    browser.force_login(staff)
+
+    page = browser.get(f"/admin/orders/order/{order['id']}/change/").content.decode()
+
+    assert "LAMP · standard 19 % · base 17.99 EUR · tax 3.42 EUR" in page
+    assert "BOOK · reduced 7 % · base 21.60 EUR · tax 1.51 EUR" in page
+    assert "shipping · standard 19 % · base 4.90 EUR · tax 0.93 EUR" in page
+    assert "Welcome (code WELCOME10) · 4.40 EUR · LAMP 2.00 EUR, BOOK 2.40 EUR" in page
+    assert "3.42 EUR (standard 19 %)" in page and "21.41 EUR" in page  # the lamp's line: its tax, what it cost

@@ -25,8 +25,10 @@ from apps.common.messaging.relay import InProcessPublisher, outbox_relay
 from apps.common.messaging.schemas import SCHEMA_DIR, validate_event_data
 from apps.common.models import OutboxEvent, RejectedEvent
 from apps.notifications.models import Channel, Delivery
-from apps.reporting.models import DailySales, OrderRefund, OrderReport
+from apps.pricing.models import TaxClass, TaxRate
+from apps.reporting.models import DailySales, OrderDiscount, OrderRefund, OrderReport
 from tests.orders.conftest import DECLINED, action, place
+from tests.pricing.factories import PromotionFactory, VoucherFactory
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -140,6 +142,55 @@ def test_storefront_orders_are_reported_with_their_shipping_and_emailed_with_the
     # and the guest's confirmation shows where it ships and what shipping cost
     email = Delivery.objects.get(event_type="orders.order_placed", recipient="erika@example.com").payload["text"]
     assert "Shipping: 4.90 EUR (Standard)" in email and "Heidestrasse 17" in email
+
+
+def test_a_discounted_taxed_storefront_order_emits_its_tax_and_discount_lines_which_consumers_apply(stock, staff_api):
+    # Given German VAT at 19 % and WELCOME10 (10 % off), a guest's cart of two mugs to Berlin with the code
+    TaxRate.objects.create(country="DE", tax_class=TaxClass.objects.get(code="standard"), rate=Decimal("19"))
+    VoucherFactory(code="WELCOME10", promotion=PromotionFactory(name="Welcome", value=10))
+    stock("MUG-1", "12.50", currency="EUR", units=10)
+    zone = ShippingZone.objects.create(name="EU", countries=["DE"])
+    method = ShippingMethod.objects.create(zone=zone, name="Standard", currency="EUR", price=Decimal("4.90"))
+    guest = APIClient()
+    cart = guest.post("/api/v1/carts/", {"currency": "EUR"}, format="json").json()
+    token, url = {"HTTP_X_CART_TOKEN": cart["token"]}, f"/api/v1/carts/{cart['id']}/"
+    etag = guest.post(f"{url}lines/", {"sku": "MUG-1", "quantity": 2}, format="json", HTTP_IF_MATCH='"1"',
+                      **token).headers["ETag"]
+    etag = guest.patch(url, {"shipping_address": BERLIN, "shipping_method_id": method.pk}, format="json",
+                       HTTP_IF_MATCH=etag, **token).headers["ETag"]
+    assert guest.post(f"{url}codes/", {"code": "WELCOME10"}, format="json", HTTP_IF_MATCH=etag,
+                      **token).status_code == 200
+
+    # When it is completed, shipped and one mug refunded
+    order = guest.post(f"{url}complete/", {"payment_token": "tok_approved", "email": "erika@example.com"},
+                       format="json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex, **token).json()
+    assert action(staff_api, order["id"], "ship").status_code == 200
+    assert action(staff_api, order["id"], "refund", {"lines": [{"sku": "MUG-1", "quantity": 1}]}).status_code == 200
+
+    # Then every order event carries the breakdown and the frozen lines, valid against version 2
+    # (25.00 - 2.50 + 19 % of 22.50 and of 4.90 shipping = 4.28 + 0.93)
+    events = {event.event_type: event.data for event in OutboxEvent.objects.all()
+              if event.event_type.startswith("orders.")}
+    for event_type, data in events.items():
+        validate_event_data(event_type, 2, data)
+        assert (data["subtotal"], data["shipping_total"], data["discount_total"], data["tax_total"],
+                data["total"], data["prices_include_tax"]) == ("25.00", "4.90", "2.50", "5.21", "32.61", False)
+        assert data["voucher_codes"] == ["WELCOME10"]
+        assert [(tax["key"], tax["rate"], tax["amount"]) for tax in data["tax_lines"]] == [
+            ("MUG-1", "19", "4.28"), ("shipping", "19", "0.93")]
+        assert [(line["voucher_code"], line["amount"]) for line in data["discount_lines"]] == [("WELCOME10", "2.50")]
+    (line,) = events["orders.order_placed"]["lines"]
+    assert (line["discount"], line["tax"], line["tax_rate"], line["total"]) == ("2.50", "4.28", "19", "26.78")
+    assert events["orders.order_refunded"]["lines"] == [
+        {"sku": "MUG-1", "quantity": 1, "amount": "13.39", "tax": "2.14", "discount": "1.25"}]
+    # and the consumers apply them: the day's sales show the discount and the tax, the promotion its order
+    outbox_relay(publisher=InProcessPublisher())
+    assert list(RejectedEvent.objects.values_list("consumer", "event_type", "reason")) == []
+    sales = DailySales.objects.get(currency="EUR")
+    assert (sales.gross, sales.discount, sales.tax, sales.refunds) == (
+        Decimal("32.61"), Decimal("2.50"), Decimal("5.21"), Decimal("13.39"))
+    assert OrderDiscount.objects.get().amount == Decimal("2.50")
+    assert Delivery.objects.filter(event_type="orders.order_placed", recipient="erika@example.com").exists()
 
 
 def test_an_order_without_an_email_is_reported_and_notified_like_any_other(stock, staff_api, receiver_less_rules):
