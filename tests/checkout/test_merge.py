@@ -7,8 +7,9 @@ import pytest
 
 from apps.checkout import api as checkout
 from apps.checkout.models import Cart as CartRow
-from tests.checkout.conftest import BERLIN, cart_create, cart_url, line, token_header
+from tests.checkout.conftest import BERLIN, FR_VAT, apply_code, cart_create, cart_url, line, token_header
 from tests.conftest import client_of
+from tests.pricing.factories import PromotionFactory, VoucherFactory
 
 pytestmark = pytest.mark.django_db(databases=["default", "catalog"])
 
@@ -112,3 +113,19 @@ def test_an_expired_guest_cart_is_not_merged(guest_cart, customer):
 def test_the_guest_token_header_is_what_opens_a_guest_cart_for_a_signed_in_caller(guest_cart, customer_client):
     """Before the merge, a signed-in caller holding the token may still use the guest cart."""
     assert customer_client.get(cart_url(guest_cart.id), **token_header(guest_cart.token)).status_code == 200
+
+
+def test_the_guest_codes_and_vat_number_join_the_customers_cart(guest_cart, customer, customer_client):
+    VoucherFactory(code="WELCOME10", promotion=PromotionFactory(value=10, combinable=True))
+    VoucherFactory(code="SPRING", promotion=PromotionFactory(value=5, combinable=True))
+    assert apply_code(guest_cart, "WELCOME10").status_code == 200
+    assert guest_cart.patch({"tax_id": FR_VAT}).status_code == 200
+    mine = cart_create(customer_client)
+    mine.add("MUG")
+    assert apply_code(mine, "SPRING").status_code == 200
+
+    checkout.carts_merge_on_sign_in(user_id=customer.pk, cart_id=guest_cart.id, cart_token=guest_cart.token)
+
+    body = mine.body()
+    assert (body["voucher_codes"], body["tax_id"], body["code_problems"]) == (["SPRING", "WELCOME10"], FR_VAT, [])
+    assert sorted(line["voucher_code"] for line in body["discount_lines"]) == ["SPRING", "WELCOME10"]

@@ -11,13 +11,14 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from apps.catalog import api as catalog_api
 from apps.checkout.completion import carts_completion_recover
 from apps.checkout.models import Cart as CartRow
 from apps.orders.models import Order
 from apps.orders.services.recovery import orders_recover_stuck
 from apps.payments import api as payments_api
 from apps.pricing.models import Voucher, VoucherUse
-from tests.checkout.conftest import BERLIN, apply_code, cart_create, cart_url, token_header
+from tests.checkout.conftest import BERLIN, apply_code, cart_create, cart_url, stock_set, token_header
 from tests.checkout.test_concurrency import race
 from tests.conftest import client_of
 from tests.orders.conftest import action, available, held_for
@@ -129,6 +130,26 @@ def test_a_code_used_up_before_completion_is_a_422_with_nothing_held_and_the_car
     assert (body["status"], body["last_failure"]["code"]) == ("open", "voucher_exhausted")
     assert Order.objects.filter(cart_id=cart.id).count() == 0 and available("LAMP") == 99
     assert uses() == (1, ["used"])
+
+
+def test_stock_gone_after_the_use_was_taken_rejects_the_order_and_gives_the_use_back(
+        api_client, lamp, shipping, monkeypatch):
+    # Given a cart whose lamps another order takes after its code's use was taken
+    voucher(usage_limit=1)
+    cart = ready(api_client, shipping)
+    real_reserve = catalog_api.stock_reserve
+
+    def reserve_after_a_rival(**kwargs):
+        stock_set("LAMP", 0)
+        return real_reserve(**kwargs)
+
+    monkeypatch.setattr(catalog_api, "stock_reserve", reserve_after_a_rival)
+
+    response = complete(cart)
+
+    assert (response.status_code, response.json()["code"]) == (409, "out_of_stock")
+    assert Order.objects.get().status == "rejected"
+    assert uses() == (0, ["released"])
 
 
 def test_a_placement_abandoned_after_taking_the_use_gives_it_back_when_recovered(

@@ -73,12 +73,19 @@ def _already_done(*, guest: Cart, user_id: int) -> CartMergeOutcome | None:
 
 def _addresses_missing(*, target: Cart, guest: Cart) -> dict:
     """What the guest entered that the customer's cart lacks: a shipping address comes with the
-    method chosen for it, so that the method still serves the address it goes with."""
+    method chosen for it, so that the method still serves the address it goes with; a VAT number;
+    the guest's voucher codes join the customer's (one that gives nothing shows in code_problems)."""
     fill = {}
     if target.shipping_address is None and guest.shipping_address is not None:
         fill.update(shipping_address=guest.shipping_address, shipping_method_id=guest.shipping_method_id)
     if target.billing_address is None and guest.billing_address is not None:
         fill.update(billing_address=guest.billing_address)
+    if not target.tax_id and guest.tax_id:
+        fill.update(tax_id=guest.tax_id)
+    codes = list(target.voucher_codes or ())
+    added = [code for code in guest.voucher_codes or () if code not in codes]
+    if added:
+        fill.update(voucher_codes=[*codes, *added])
     return fill
 
 
