@@ -132,6 +132,24 @@ def test_a_code_used_up_before_completion_is_a_422_with_nothing_held_and_the_car
     assert uses() == (1, ["used"])
 
 
+def test_a_guest_using_a_once_per_customer_code_again_with_the_same_email_is_refused_at_completion(
+        lamp, shipping):
+    # Given WELCOME10, once per customer, used by a guest's first order
+    voucher(usage_limit_per_customer=1)
+    assert complete(ready(APIClient(), shipping)).status_code == 201
+    # When the same person, as a guest again (the cart does not know them before the email),
+    # applies it to a new cart and completes with the same email
+    cart = ready(APIClient(), shipping)
+
+    response = complete(cart)
+
+    # Then the order is refused before any payment, nothing held, and the cart says why
+    assert (response.status_code, response.json()["code"]) == (422, "voucher_customer_limit")
+    assert Order.objects.get(cart_id=cart.id).status == "rejected" and available("LAMP") == 99
+    assert cart.body()["last_failure"]["code"] == "voucher_customer_limit"
+    assert uses() == (1, ["used"])
+
+
 def test_stock_gone_after_the_use_was_taken_rejects_the_order_and_gives_the_use_back(
         api_client, lamp, shipping, monkeypatch):
     # Given a cart whose lamps another order takes after its code's use was taken
