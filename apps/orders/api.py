@@ -41,9 +41,11 @@ def cart_order_place(*, customer_id: int | None, snapshot: CartSnapshot, payment
                      phone: str = "", idempotency_key: str) -> PlacedOrder:
     """Place the order of a cart's completion through the placement saga; see
     apps.orders.services.placement.order_place_from_cart. Raises OutOfStock (409, naming the SKUs;
-    the order is rejected and nothing stays held), PaymentDeclined (402) or
-    PaymentProviderUnavailable (503) (the order is payment_failed, its stock released),
-    OrderTotalMismatch (422, nothing written), CartAlreadyOrdered (409)."""
+    the order is rejected and nothing stays held), apps.pricing.api.VoucherError (422, e.g.
+    voucher_exhausted: a code's use could not be taken; the order is rejected, nothing held),
+    PaymentDeclined (402) or PaymentProviderUnavailable (503) (the order is payment_failed, its
+    stock and voucher uses given back), OrderTotalMismatch (422, nothing written),
+    CartAlreadyOrdered (409)."""
     placement = order_place_from_cart(customer_id=customer_id, snapshot=snapshot, payment_token=payment_token,
                                       email=email, phone=phone, idempotency_key=idempotency_key)
     return _placed(placement)
