@@ -281,6 +281,11 @@ LOGGING = {
 
 # --- Telemetry ---
 TELEMETRY_ENABLED = env.bool("TELEMETRY_ENABLED", default=True)
+# Statement spans (each SQL statement, MongoDB and Redis command): all | sampled | off. Sampled
+# keeps every statement of OTEL_SQL_SPANS_RATIO of the traces; request and task spans are kept
+# whatever this says. README, Performance (S7) has what each costs.
+OTEL_SQL_SPANS = env("OTEL_SQL_SPANS", default="sampled")
+OTEL_SQL_SPANS_RATIO = env.float("OTEL_SQL_SPANS_RATIO", default=0.1)
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # Queues whose depth /metrics reports (absent ones are skipped).
 METRICS_QUEUES = env.list("METRICS_QUEUES", default=["default", "default.dead", "notifications",

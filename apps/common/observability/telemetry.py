@@ -1,61 +1,107 @@
 """OpenTelemetry: one tracer provider per process, instrumentation of Django, psycopg, Redis,
 outgoing HTTP, pymongo and Celery, OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 
+Request, task, consumer and outgoing HTTP spans are always recorded. Statement spans (one per
+SQL statement, MongoDB command or Redis command: dozens per order) follow OTEL_SQL_SPANS:
+`all`, `sampled` (those of OTEL_SQL_SPANS_RATIO of the traces, decided by trace id, so a trace
+has all of its statements or none) or `off` (the drivers are not instrumented at all).
+
 The W3C traceparent of the request that records an event travels in the outbox envelope, so the
 consumer and the worker that delivers a notification continue the same trace."""
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import os
 import threading
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from opentelemetry import context, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 logger = logging.getLogger(__name__)
 _propagator = TraceContextTextMapPropagator()
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
+# The provider of statement spans: the main one (all), one that samples by trace id (sampled),
+# or None (off). Both providers share the span processors.
+_statement_provider: TracerProvider | None = None
+
+
+class StatementSpans(enum.StrEnum):
+    """What OTEL_SQL_SPANS may say."""
+
+    ALL = "all"
+    SAMPLED = "sampled"
+    OFF = "off"
 
 
 def telemetry_setup(*, extra_processors: tuple[SpanProcessor, ...] = ()) -> TracerProvider:
     """Install the tracer provider and instrument libraries, once per process."""
-    global _provider
+    global _provider, _statement_provider
     with _lock:
         if _provider is None:
             resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "commerce")})
             _provider = TracerProvider(resource=resource)
+            _statement_provider = _statement_provider_for(settings.OTEL_SQL_SPANS, resource=resource)
             if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-                _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+                _processor_add(BatchSpanProcessor(OTLPSpanExporter()))
             trace.set_tracer_provider(_provider)
-            _instrument_libraries()
+            _instrument_libraries(_statement_provider)
         for processor in extra_processors:
-            _provider.add_span_processor(processor)
+            _processor_add(processor)
         return _provider
 
 
-def _instrument_libraries() -> None:
+def _statement_provider_for(setting: str, *, resource: Resource) -> TracerProvider | None:
+    try:
+        mode = StatementSpans(setting)
+    except ValueError:
+        choices = ", ".join(StatementSpans)
+        raise ImproperlyConfigured(f"OTEL_SQL_SPANS is {setting!r}; it takes one of {choices}.") from None
+    if mode is StatementSpans.OFF:
+        return None
+    if mode is StatementSpans.SAMPLED:
+        # Decided by trace id: a statement of a kept trace is kept, whatever its parent's kind.
+        ratio = TraceIdRatioBased(settings.OTEL_SQL_SPANS_RATIO)
+        return TracerProvider(resource=resource, sampler=ParentBased(
+            root=ratio, remote_parent_sampled=ratio, local_parent_sampled=ratio))
+    return _provider
+
+
+def _processor_add(processor: SpanProcessor) -> None:
+    _provider.add_span_processor(processor)
+    if _statement_provider is not None and _statement_provider is not _provider:
+        _statement_provider.add_span_processor(processor)
+
+
+def _instrument_libraries(statement_provider: TracerProvider | None) -> None:
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.instrumentation.django import DjangoInstrumentor
-    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-    from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
-    from opentelemetry.instrumentation.redis import RedisInstrumentor
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
 
     # Query text is recorded without parameters; payment tokens and emails stay out of spans.
     DjangoInstrumentor().instrument(is_sql_commentor_enabled=False)
-    PsycopgInstrumentor().instrument(enable_commenter=False, skip_dep_check=True)
-    RedisInstrumentor().instrument()
     RequestsInstrumentor().instrument()
-    PymongoInstrumentor().instrument()
     CeleryInstrumentor().instrument()
+    if statement_provider is None:
+        return
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+    from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+    PsycopgInstrumentor().instrument(enable_commenter=False, skip_dep_check=True, tracer_provider=statement_provider)
+    RedisInstrumentor().instrument(tracer_provider=statement_provider)
+    PymongoInstrumentor().instrument(tracer_provider=statement_provider)
 
 
 def current_traceparent() -> str:
