@@ -190,7 +190,7 @@ class Worker:
     """The notifications worker: the event consumer and the deliver task, as deployed."""
 
     def __init__(self):
-        self.log = ROOT / "bench" / "results" / "fanout-worker.log"
+        self.log = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results")) / "fanout-worker.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [PY, "-m", "celery", "-A", "config", "worker", "--pool=prefork", f"--concurrency={WORKER_CONCURRENCY}",

@@ -51,7 +51,8 @@ def _celery_memory(env: dict, marks: tuple[int, int]) -> dict:
     from kombu import Connection
 
     queue = f"bench-memory-{uuid.uuid4().hex[:6]}"
-    log = ROOT / "bench" / "results" / "memory-worker.log"
+    log = Path(env.get("BENCH_RESULTS", ROOT / "bench" / "results")) / "memory-worker.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     worker = subprocess.Popen(
         [PY, "-m", "celery", "-A", "config", "worker", "--concurrency=1", "--pool=prefork", f"--queues={queue}",
          "--event-consumers=none", "--without-gossip", "--without-mingle", "--loglevel=INFO",
