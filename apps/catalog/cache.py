@@ -1,9 +1,12 @@
 """Redis-cached catalog reads (django-redis, the `default` cache) with explicit invalidation.
 
 Keys carry a generation: a product's detail lives at `catalog:product:<sku>:<generation>`, list
-pages at `catalog:list:<digest>:<generation>`. A write replaces the generation (a random token)
+pages at `catalog:list:<digest>:<generation>`. A write replaces the generation (a random number)
 *after* the database write, so a reader that loaded old data before the write can only store
-it under a generation nobody reads any more: nothing is served stale after a write.
+it under a generation nobody reads any more: nothing is served stale after a write. A read
+takes the generation and the entry under it in one round trip (a Lua script: the entry's key
+depends on the generation), so a hit costs one round trip and no process keeps a generation
+of its own that a write elsewhere could leave stale.
 
 A cold key is rebuilt by one request at a time: the first takes a short lock (SET NX); the
 others wait briefly for its result and, if it does not come, read the database themselves.
@@ -17,6 +20,7 @@ entries live at most their TTL."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -24,8 +28,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from apps.common.observability.degraded import dependency_failed
@@ -35,6 +41,16 @@ _GENERATION_TTL = 7 * 24 * 3600  # longer than any entry: a lost generation only
 _MISSING = "__catalog_missing__"  # a cached "no such product" (404s are cached too)
 _POLL_SECONDS = 0.02
 _reads_paused_until: dict[str, float] = {}  # cache location -> monotonic time to try Redis again
+# The generation, and the entry under it when the generation is a number (generations are
+# numbers, stored as such; a releases' older text one is read in two round trips instead).
+_LOOKUP = """
+local generation = redis.call('GET', KEYS[1])
+if generation and string.match(generation, '^%d+$') then
+    return {generation, redis.call('GET', ARGV[1] .. generation)}
+end
+return {generation}
+"""
+_lookup_script: Script | None = None
 
 
 class CacheDown(Exception):
@@ -55,13 +71,42 @@ def _product_generation_key(sku: str) -> str:
     return f"catalog:gen:product:{sku}"
 
 
+def _generation_new() -> int:
+    return secrets.randbits(62)
+
+
 def _generation(key: str) -> str:
     generation = _call("get", key)
     if generation is None:
-        candidate = uuid.uuid4().hex
+        candidate = _generation_new()
         _call("add", key, candidate, _GENERATION_TTL)
         generation = _call("get", key) or candidate
-    return generation
+    return str(generation)
+
+
+def _lookup(*, generation_key: str, base: str) -> tuple[str, Any]:
+    """(the current generation, the entry `base` holds under it or None)."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        generation = _generation(generation_key)
+        return generation, _call("get", f"{base}:{generation}")
+    global _lookup_script
+    try:
+        connection = get_redis_connection("default")
+        if _lookup_script is None:
+            _lookup_script = connection.register_script(_LOOKUP)
+        reply = _lookup_script(keys=[backend.client.make_key(generation_key)],
+                               args=[backend.client.make_key(f"{base}:")], client=connection)
+    except (RedisError, OSError) as exc:
+        raise CacheDown(f"{type(exc).__name__}: {exc}") from exc
+    generation = reply[0]
+    if generation is None:
+        return _generation(generation_key), None  # first read since the generation expired
+    if len(reply) == 1:
+        generation = str(backend.client.decode(generation))  # text, from an earlier release
+        return generation, _call("get", f"{base}:{generation}")
+    entry = reply[1]
+    return generation.decode(), None if entry is None else backend.client.decode(entry)
 
 
 def _location() -> str:
@@ -80,10 +125,10 @@ def _read_through(*, base: str, generation_key: str, ttl: int, build: Callable[[
         return built[0]
 
     try:
-        key = f"{base}:{_generation(generation_key)}"
-        cached = _call("get", key)
+        generation, cached = _lookup(generation_key=generation_key, base=base)
         if cached is not None:
             return None if cached == _MISSING else cached
+        key = f"{base}:{generation}"
         lock, token = f"{key}:lock", uuid.uuid4().hex
         if _call("add", lock, token, settings.CATALOG_CACHE_LOCK_SECONDS):
             try:
@@ -132,7 +177,7 @@ def catalog_cache_invalidate(*, skus: Iterable[str] = (), lists: bool = False) -
     if not keys:
         return
     try:
-        _call("set_many", {key: uuid.uuid4().hex for key in keys}, _GENERATION_TTL)
+        _call("set_many", {key: _generation_new() for key in keys}, _GENERATION_TTL)
     except CacheDown as exc:
         dependency_failed(dependency="redis", component="catalog_cache", error=exc,
                           fallback="catalog entries a write changed expire by their TTL instead")

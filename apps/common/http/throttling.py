@@ -3,23 +3,47 @@
 DRF's own throttles keep every request's timestamp of the current window in one cache value,
 read and rewritten on each request: two round trips and a value that grows with the rate (at
 600/minute a busy user's list holds 600 floats, pickled both ways every time). A counter per
-(scope, client, window) costs one INCR and never grows. The price is the usual one of fixed
-windows: a client may spend its budget at the end of one window and again at the start of the
-next. Retry-After is the time left in the current window.
+(scope, client, window) costs one round trip to Redis (INCR and EXPIRE NX, pipelined) and never
+grows. The price is the usual one of fixed windows: a client may spend its budget at the end of
+one window and again at the start of the next. Retry-After is the time left in the current window.
 """
 
 from __future__ import annotations
 
 import math
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
+from redis.exceptions import RedisError
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+from apps.common.observability.degraded import dependency_failed
 
 
 def window_count(key: str, *, timeout: int) -> int | None:
-    """Add one to the counter `key` (created with `timeout`) and return its new value; None
-    when the cache is down (django-redis ignores its errors): the request is let through, as
-    DRF's throttles do, rather than failing every request with Redis."""
+    """Add one to the counter `key` (expiring `timeout` seconds after its first count) and return
+    its new value; None when the cache is down: the request is let through, as DRF's throttles
+    do, rather than failing every request with Redis."""
+    if not isinstance(caches["default"], RedisCache):
+        return _window_count_portable(key, timeout=timeout)
+    # One round trip: the count and, for the window's first request, its expiry. A counter
+    # whose first EXPIRE was lost (the client died between the two) gets it from the next one.
+    pipeline = get_redis_connection("default").pipeline(transaction=False)
+    redis_key = cache.make_key(key)
+    pipeline.incr(redis_key)
+    pipeline.expire(redis_key, timeout, nx=True)
+    try:
+        count, _ = pipeline.execute()
+    except (RedisError, OSError) as exc:
+        dependency_failed(dependency="redis", component="cache", error=exc,
+                          fallback="throttles let requests through")
+        return None
+    return count
+
+
+def _window_count_portable(key: str, *, timeout: int) -> int | None:
+    """The same on any Django cache (the embedded default's local memory)."""
     try:
         return cache.incr(key)
     except ValueError:  # the window's first request (or the key just expired)
