@@ -125,19 +125,15 @@ def test_two_relays_at_once_never_publish_one_event_twice(no_commit_hooks, event
 
 
 CRASHING_RELAY = """
-import contextlib, os, signal
+import os, signal
 import django
 django.setup()
 from apps.common.messaging.relay import BrokerPublisher, outbox_relay
 
 class DiesAfterPublishing(BrokerPublisher):
-    @contextlib.contextmanager
-    def session(self):
-        with super().session() as publish:
-            def publish_then_die(envelope):
-                publish(envelope)  # confirmed by the broker...
-                os.kill(os.getpid(), signal.SIGKILL)  # ...and the process dies before marking it
-            yield publish_then_die
+    def publish(self, envelopes):
+        assert super().publish(envelopes).confirmed == len(envelopes)  # confirmed by the broker...
+        os.kill(os.getpid(), signal.SIGKILL)  # ...and the process dies before marking them
 
 outbox_relay(publisher=DiesAfterPublishing())
 """
@@ -192,6 +188,51 @@ def test_a_broker_refusal_leaves_the_event_pending_with_the_error(no_commit_hook
         events_queue.close()
     row.refresh_from_db()
     assert (row.status, row.attempts, row.last_error) == (OutboxEvent.Status.PUBLISHED, 2, "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_event_and_those_after_it_stay_pending_in_order_while_those_before_are_marked(no_commit_hooks):
+    # Given a bound queue with room for one message: the broker confirms the first and refuses the rest
+    full = BoundQueue(**{"x-max-length": 1, "x-overflow": "reject-publish"})
+    first, second, third = record(3)
+    try:
+        report = outbox_relay(publisher=BrokerPublisher())
+        queued = full.drain(expected=1)
+    finally:
+        full.close()
+    assert (report.published, report.failed) == (1, 1)
+    assert [message.properties["message_id"] for message in queued] == [str(first.id)]
+    statuses = {row.pk: (row.status, row.attempts) for row in OutboxEvent.objects.all()}
+    assert statuses == {first.pk: ("published", 1), second.pk: ("pending", 1), third.pk: ("pending", 0)}
+
+    # Once the broker accepts again, the next pass publishes the two others, in their order
+    events_queue = BoundQueue()
+    try:
+        assert outbox_relay(publisher=BrokerPublisher()).published == 2
+        assert [m.properties["message_id"] for m in events_queue.drain(expected=2)] == [str(second.id),
+                                                                                        str(third.id)]
+    finally:
+        events_queue.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relay_whose_kept_connection_broke_publishes_on_a_new_one(no_commit_hooks, events_queue):
+    # Given a relay that published once and keeps its broker connection for the next pass
+    record()
+    publisher = BrokerPublisher()
+    assert outbox_relay(publisher=publisher).published == 1
+    kept = publisher._link().connection
+
+    # When that connection breaks while idle (the broker restarted, a network blip)
+    kept.connection.transport.sock.shutdown(socket.SHUT_RDWR)
+    (row,) = record()
+
+    # Then the next pass publishes on a new connection, and nothing is left pending
+    assert outbox_relay(publisher=publisher).published == 1
+    assert publisher._link().connection is not kept
+    assert len(events_queue.drain(expected=2)) == 2
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutboxEvent.Status.PUBLISHED, 1)
 
 
 @pytest.fixture(params=["silent", "refusing"])

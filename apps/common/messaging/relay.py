@@ -1,11 +1,14 @@
 """The outbox relay: publishes pending outbox rows to the domain-events topic exchange.
 
 One pass takes a batch of pending rows with SELECT ... FOR UPDATE SKIP LOCKED in a transaction,
-publishes each (persistent, routing key = event type, publisher confirms), marks it published
-and commits. So two relays never publish one row in the same pass; a relay that dies after
-publishing and before its commit leaves the rows pending, and the next pass republishes them
-with the same event id (consumers dedupe in their inbox); a broker that refuses (nack) or does
-not answer in time leaves the row pending with its attempts and last error recorded.
+publishes them all (persistent, routing key = event type), waits once for the broker's publisher
+confirms of the whole batch, marks the confirmed ones published in one UPDATE and commits. So
+two relays never publish one row in the same pass; a relay that dies after publishing and
+before its commit leaves the rows pending, and the next pass republishes them with the same
+event id (consumers dedupe in their inbox); a broker that refuses a row (nack) or does not
+confirm it in time leaves that row and the ones after it pending (the row with its attempts
+and last error), so they are published again, in order, by a later pass. Each process (each
+thread) keeps its broker connection from pass to pass and opens a new one when it broke.
 
 It runs after every commit that recorded an event (apps.common.messaging.events.event_record calls
 relay_after_commit, which raises a flag that a background thread turns into an enqueued pass,
@@ -23,13 +26,15 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Sequence
 from typing import Protocol
 
 import amqp.exceptions
 from celery import current_app, shared_task
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from kombu import Connection, Producer
 from kombu.exceptions import KombuError
@@ -50,50 +55,130 @@ class PublishFailed(Exception):
     """The event was not confirmed by the broker (or a consumer failed in-process)."""
 
 
-Publish = Callable[[dict], None]
+@dataclasses.dataclass(frozen=True)
+class BatchPublished:
+    """How a batch went: the first `confirmed` envelopes are confirmed, in order; `error` says
+    why the next one was not ("" when all were)."""
+
+    confirmed: int
+    error: str = ""
 
 
 class Publisher(Protocol):
-    def session(self) -> contextlib.AbstractContextManager[Publish]: ...
+    def publish(self, envelopes: Sequence[dict]) -> BatchPublished: ...
+
+
+class _Link:
+    """One broker connection and its channel in confirm mode, kept between passes."""
+
+    def __init__(self, url: str, timeout: float):
+        self.connection = Connection(url, connect_timeout=timeout)
+        self.connection.connect()
+        self.channel = self.connection.channel()
+        self.channel.confirm_select()
+        self.published = 0  # delivery tags: the broker numbers this channel's publishes from 1
+        self.acked: set[int] = set()
+        self.nacked: set[int] = set()
+        self.settled_upto = 0  # every tag up to this one is acked or nacked ("multiple" answers)
+        self.channel.events["basic_ack"].add(self._on_ack)
+        self.channel.events["basic_nack"].add(self._on_nack)
+        events_exchange_declare(self.channel)
+        self.producer = Producer(self.channel, exchange=events_exchange(), serializer="json")
+
+    def _settle(self, into: set[int], tag: int, multiple: bool) -> None:
+        if multiple:
+            into.update(range(self.settled_upto + 1, tag + 1))
+        else:
+            into.add(tag)
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self._settle(self.acked, tag, multiple)
+        self._advance()
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self._settle(self.nacked, tag, multiple)
+        self._advance()
+
+    def _advance(self) -> None:
+        while self.settled_upto + 1 in self.acked or self.settled_upto + 1 in self.nacked:
+            self.settled_upto += 1
+
+    def publish(self, envelopes: Sequence[dict], *, timeout: float) -> BatchPublished:
+        first = self.published + 1
+        for envelope in envelopes:
+            self.producer.publish(
+                envelope, routing_key=envelope["type"], delivery_mode=2, retry=False,
+                message_id=envelope["id"], type=envelope["type"],
+                headers={"traceparent": envelope.get("traceparent") or ""}, timeout=timeout,
+            )
+            self.published += 1
+        deadline = time.monotonic() + timeout
+        while self.settled_upto < self.published:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            with contextlib.suppress(socket.timeout, TimeoutError):
+                self.connection.drain_events(timeout=remaining)
+        for index, tag in enumerate(range(first, self.published + 1)):
+            if tag in self.nacked:
+                return BatchPublished(index, "the broker refused the event (nack)")
+            if tag not in self.acked:
+                return BatchPublished(index, f"no publisher confirm within {timeout}s")
+        self.acked.difference_update(range(first, self.published + 1))
+        return BatchPublished(len(envelopes))
+
+    def close(self) -> None:
+        with contextlib.suppress(*BROKER_ERRORS):
+            self.connection.release()
 
 
 class BrokerPublisher:
-    """Publishes envelopes to RabbitMQ and waits for each publisher confirm."""
+    """Publishes envelopes to RabbitMQ and waits once for the publisher confirms of a batch, on a
+    connection this thread keeps between passes (a new one after any failure)."""
+
+    _links = threading.local()
 
     def __init__(self, url: str | None = None, *, timeout: float | None = None):
         self.url = url or settings.CELERY_BROKER_URL
         self.timeout = settings.OUTBOX_PUBLISH_TIMEOUT_SECONDS if timeout is None else timeout
 
-    @contextlib.contextmanager
-    def session(self) -> Iterator[Publish]:
-        connection = Connection(self.url, transport_options={"confirm_publish": True},
-                                connect_timeout=self.timeout)
-        try:
+    def _link(self) -> _Link:
+        links = getattr(self._links, "by_url", None)
+        if links is None or self._links.pid != os.getpid():  # a forked child opens its own
+            links = self._links.by_url = {}
+            self._links.pid = os.getpid()
+        if self.url not in links:
             try:
-                connection.connect()
-                channel = connection.channel()
-                events_exchange_declare(channel)
+                links[self.url] = _Link(self.url, self.timeout)
             except BROKER_ERRORS as exc:
                 raise PublishFailed(f"broker unavailable: {exc!r}") from exc
-            producer = Producer(channel, exchange=events_exchange(), serializer="json")
+        return links[self.url]
 
-            def publish(envelope: dict) -> None:
-                try:
-                    producer.publish(
-                        envelope, routing_key=envelope["type"], delivery_mode=2, retry=False,
-                        message_id=envelope["id"], type=envelope["type"],
-                        headers={"traceparent": envelope.get("traceparent") or ""},
-                        timeout=self.timeout, confirm_timeout=self.timeout,
-                    )
-                except amqp.exceptions.MessageNacked as exc:
-                    raise PublishFailed("the broker refused the event (nack)") from exc
-                except BROKER_ERRORS as exc:
-                    raise PublishFailed(f"publish failed: {exc!r}") from exc
+    def _drop(self) -> None:
+        link = self._links.by_url.pop(self.url, None)
+        if link is not None:
+            link.close()
 
-            yield publish
-        finally:
-            with contextlib.suppress(*BROKER_ERRORS):
-                connection.release()
+    def publish(self, envelopes: Sequence[dict]) -> BatchPublished:
+        # A kept connection may have died while idle (the broker restarted, a heartbeat was
+        # missed): then the batch goes out once more on a new one. Republishing is harmless:
+        # the events keep their ids and consumers dedupe them.
+        for attempt in (1, 2):
+            try:
+                link = self._link()
+            except PublishFailed as exc:
+                return BatchPublished(0, str(exc))
+            try:
+                outcome = link.publish(envelopes, timeout=self.timeout)
+            except BROKER_ERRORS as exc:
+                self._drop()
+                if attempt == 1:
+                    continue
+                return BatchPublished(0, f"publish failed: {exc!r}")
+            if outcome.error:
+                self._drop()  # unconfirmed tags would otherwise be settled in a later batch
+            return outcome
+        raise AssertionError("unreachable")
 
 
 class InProcessPublisher:
@@ -103,9 +188,8 @@ class InProcessPublisher:
     it; any other failure leaves the row pending for the next pass (inboxes skip the consumers
     that already applied it)."""
 
-    @contextlib.contextmanager
-    def session(self) -> Iterator[Publish]:
-        def publish(envelope: dict) -> None:
+    def publish(self, envelopes: Sequence[dict]) -> BatchPublished:
+        for index, envelope in enumerate(envelopes):
             for consumer in consumers_for(envelope["type"]):
                 try:
                     event_apply(consumer=consumer, envelope=envelope)
@@ -113,9 +197,8 @@ class InProcessPublisher:
                     logger.error("%s cannot apply %s %s: %s", consumer.name, envelope["type"], envelope["id"], exc)
                 except Exception as exc:
                     logger.exception("%s failed on %s %s", consumer.name, envelope["type"], envelope["id"])
-                    raise PublishFailed(f"consumer {consumer.name} failed: {exc!r}") from exc
-
-        yield publish
+                    return BatchPublished(index, f"consumer {consumer.name} failed: {exc!r}")
+        return BatchPublished(len(envelopes))
 
 
 def default_publisher() -> Publisher:
@@ -157,31 +240,19 @@ def outbox_relay(*, using: str = "default", publisher: Publisher | None = None,
 
 
 def _publish_rows(rows: list[OutboxEvent], publisher: Publisher, using: str) -> tuple[int, str]:
-    """Publish locked rows in order; stop at the first failure (later rows keep their order)."""
-    done = 0
-    try:
-        with publisher.session() as publish:
-            for row in rows:
-                row.attempts += 1
-                try:
-                    publish(row.envelope())
-                except PublishFailed as exc:
-                    row.last_error = str(exc)[:2000]
-                    row.save(using=using, update_fields=["attempts", "last_error"])
-                    logger.warning("outbox event %s %s not published: %s", row.event_type, row.id, exc)
-                    return done, row.last_error
-                row.status = OutboxEvent.Status.PUBLISHED
-                row.published_at = timezone.now()
-                row.last_error = ""
-                row.save(using=using, update_fields=["status", "published_at", "attempts", "last_error"])
-                done += 1
-    except PublishFailed as exc:  # the session itself could not start (broker unreachable)
-        row = rows[done]
-        row.attempts += 1
-        row.last_error = str(exc)[:2000]
-        row.save(using=using, update_fields=["attempts", "last_error"])
-        logger.warning("outbox relay cannot reach the broker: %s", exc)
-        return done, row.last_error
+    """Publish locked rows as one batch; mark the confirmed ones, in order, up to the first that
+    was not (it and the rows after it stay pending and keep their order)."""
+    outcome = publisher.publish([row.envelope() for row in rows])
+    done = outcome.confirmed
+    if done:
+        OutboxEvent.objects.using(using).filter(pk__in=[row.pk for row in rows[:done]]).update(
+            status=OutboxEvent.Status.PUBLISHED, published_at=timezone.now(), attempts=F("attempts") + 1,
+            last_error="")
+    if done < len(rows):
+        OutboxEvent.objects.using(using).filter(pk=rows[done].pk).update(
+            attempts=F("attempts") + 1, last_error=outcome.error[:2000])
+        logger.warning("outbox event %s %s not published: %s", rows[done].event_type, rows[done].id, outcome.error)
+        return done, outcome.error[:2000]
     return done, ""
 
 
