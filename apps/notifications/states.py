@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from apps.notifications.errors import DeliveryTransitionNotAllowed
 from apps.notifications.models import Delivery, DeliveryTransition
 
@@ -42,3 +44,19 @@ def delivery_transition(delivery: Delivery, target: str, *, reason: str = "", ac
 
 def delivery_created(delivery: Delivery, *, reason: str) -> None:
     DeliveryTransition.objects.create(delivery=delivery, from_status="", to_status=delivery.status, reason=reason[:500])
+
+
+def delivery_transition_claimed(delivery: Delivery, target: str, *, claim: str, reason: str = "",
+                                update_fields: tuple[str, ...] = ()) -> bool:
+    """Move a delivery that `claim` still holds (sending, under that claim) to `target` in one
+    conditional UPDATE, saving `update_fields` with it, and audit the change; False, and nothing
+    written, when another attempt took the claim over meanwhile."""
+    transition_check(S.SENDING, target)
+    values = {field: getattr(delivery, field) for field in update_fields}
+    moved = Delivery.objects.filter(pk=delivery.pk, status=S.SENDING, claim_token=claim).update(
+        status=target, updated_at=timezone.now(), **values)
+    if not moved:
+        return False
+    delivery.status = target
+    DeliveryTransition.objects.create(delivery=delivery, from_status=S.SENDING, to_status=target, reason=reason[:500])
+    return True

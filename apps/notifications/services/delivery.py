@@ -14,7 +14,7 @@ import uuid
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from apps.common.observability.telemetry import continue_trace
@@ -69,15 +69,16 @@ def delivery_deliver(*, delivery_id: int, claim: str, redelivered: bool = False)
         logger.exception("delivery %s failed unexpectedly", delivery_id)
         failure = DeliveryFailed(f"unexpected error: {exc!r}", permanent=False)
     duration_ms = int((time.monotonic() - started) * 1000)
-    return _record(delivery_id=delivery_id, claim=claim, attempt_id=attempt_id, result=result, failure=failure,
+    return _record(delivery=delivery, claim=claim, attempt_id=attempt_id, result=result, failure=failure,
                    duration_ms=duration_ms)
 
 
 def _claim(*, delivery_id: int, claim: str, redelivered: bool) -> tuple[Delivery, int] | AttemptOutcome:
     now = timezone.now()
+    last_number = DeliveryAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-number").values("number")[:1]
     with transaction.atomic():
         delivery = (Delivery.objects.select_for_update(of=("self",)).select_related("endpoint")
-                    .filter(pk=delivery_id).first())
+                    .annotate(last_attempt=Subquery(last_number)).filter(pk=delivery_id).first())
         if delivery is None:
             return AttemptOutcome(AttemptKind.SKIPPED, detail="no such delivery")
         if delivery.status in (S.DELIVERED, S.DEAD):
@@ -96,17 +97,20 @@ def _claim(*, delivery_id: int, claim: str, redelivered: bool) -> tuple[Delivery
         delivery.claim_token, delivery.claimed_at, delivery.next_attempt_at = claim, now, None
         states.delivery_transition(delivery, S.SENDING, reason=f"attempt {delivery.attempts}",
                                    update_fields=("attempts", "claim_token", "claimed_at", "next_attempt_at"))
-        number = (delivery.attempt_rows.aggregate(last=Max("number"))["last"] or 0) + 1
-        attempt = DeliveryAttempt.objects.create(delivery=delivery, number=number, started_at=now)
+        attempt = DeliveryAttempt.objects.create(delivery=delivery, number=(delivery.last_attempt or 0) + 1,
+                                                 started_at=now)
     return delivery, attempt.pk
 
 
-def _record(*, delivery_id: int, claim: str, attempt_id: int, result: SendResult | None,
+def _record(*, delivery: Delivery, claim: str, attempt_id: int, result: SendResult | None,
             failure: DeliveryFailed | None, duration_ms: int) -> AttemptOutcome:
+    """The attempt's result, and the delivery's next status if this attempt still holds the claim.
+
+    No lock is taken first: the status changes in one UPDATE conditional on the claim, and while
+    the claim is ours nobody else changes the delivery (its attempts are the ones we claimed)."""
     now = timezone.now()
     Outcome = DeliveryAttempt.Outcome
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
         exhausted = failure is not None and (
             failure.permanent or delivery.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS)
         if failure is None:
@@ -117,32 +121,40 @@ def _record(*, delivery_id: int, claim: str, attempt_id: int, result: SendResult
         DeliveryAttempt.objects.filter(pk=attempt_id).update(
             finished_at=now, duration_ms=duration_ms, outcome=outcome, status_code=status_code,
             error=error[:4000], response_excerpt=(excerpt or "")[:500])
-        if delivery.status != S.SENDING or delivery.claim_token != claim:
-            # We were presumed dead and another attempt took over: the status is its to set.
-            return AttemptOutcome(AttemptKind.SKIPPED, detail="the claim was taken over")
         delivery.last_status_code, delivery.last_error = status_code, error[:4000]
         fields = ("last_status_code", "last_error")
+        # Presumed dead, we lost the claim to another attempt: the status is its to set.
+        taken_over = AttemptOutcome(AttemptKind.SKIPPED, detail="the claim was taken over")
         if failure is None:
             delivery.delivered_at = now
-            states.delivery_transition(delivery, S.DELIVERED, reason=f"attempt {delivery.attempts} succeeded",
-                                       update_fields=(*fields, "delivered_at"))
+            if not states.delivery_transition_claimed(delivery, S.DELIVERED, claim=claim,
+                                                      reason=f"attempt {delivery.attempts} succeeded",
+                                                      update_fields=(*fields, "delivered_at")):
+                return taken_over
             _endpoint_succeeded(delivery)
             return AttemptOutcome(AttemptKind.DELIVERED)
-        _endpoint_failed(delivery, error=error, now=now)
         if exhausted:
             delivery.dead_at = now
             why = "permanent failure" if failure.permanent else f"{delivery.attempts} attempts failed"
-            states.delivery_transition(delivery, S.DEAD, reason=f"{why}: {error}", update_fields=(*fields, "dead_at"))
+            if not states.delivery_transition_claimed(delivery, S.DEAD, claim=claim, reason=f"{why}: {error}",
+                                                      update_fields=(*fields, "dead_at")):
+                return taken_over
+            _endpoint_failed(delivery, error=error, now=now)
             return AttemptOutcome(AttemptKind.DEAD, detail=f"{why}: {error}")
         delay = retry_delay(delivery.attempts, failure.retry_after)
         delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
-        states.delivery_transition(delivery, S.FAILED, reason=f"{error}; retry in {delay}s",
-                                   update_fields=(*fields, "next_attempt_at"))
+        if not states.delivery_transition_claimed(delivery, S.FAILED, claim=claim, reason=f"{error}; retry in {delay}s",
+                                                  update_fields=(*fields, "next_attempt_at")):
+            return taken_over
+        _endpoint_failed(delivery, error=error, now=now)
         return AttemptOutcome(AttemptKind.RETRY, retry_in=delay, detail=error)
 
 
 def _endpoint_succeeded(delivery: Delivery) -> None:
-    if delivery.endpoint_id is None:
+    """Reset the endpoint's failure count; no statement when it was healthy as the attempt began
+    (a failure of another delivery recorded meanwhile then stays counted until the next success)."""
+    endpoint = delivery.endpoint
+    if endpoint is None or (endpoint.consecutive_failures == 0 and endpoint.failing_since is None):
         return
     WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).exclude(consecutive_failures=0, failing_since=None).update(
         consecutive_failures=0, failing_since=None)
