@@ -35,6 +35,10 @@ def template_context(*, event_type: str, event_id: str, occurred_at: str, data: 
         "lines": lines,
         "total": _amount(data.get("total")),
         "subtotal": _amount(data.get("subtotal")),
+        # Zero (falsy) or absent (version 1): the row is left out, but for shipping with a method.
+        "shipping_total": _amount(data.get("shipping_total")),
+        "discount_total": _amount(data.get("discount_total")),
+        "tax_total": _amount(data.get("tax_total")),
         "amount": _amount(data.get("amount")),
     }
 

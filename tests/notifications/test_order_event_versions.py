@@ -27,14 +27,27 @@ def test_a_version_2_confirmation_shows_the_shipping_address_and_the_totals_brea
 
     # Then the text shows the breakdown, one figure a line, and where it ships
     text = email["text"]
-    assert ("Subtotal: 59.97 EUR\nShipping: 4.90 EUR (Standard)\nDiscount: 0.00 EUR\nTax:      0.00 EUR\n"
-            "Total:    64.87 EUR") in text
+    assert "Subtotal: 59.97 EUR\nShipping: 4.90 EUR (Standard)\nTotal:    64.87 EUR" in text  # no discount, no tax
     assert "Shipping to:\n  Erika Mustermann\n  Heidestrasse 17\n  10557 Berlin\n  DE\n" in text
     assert "Billing address" not in text  # the same as the shipping address
     # and so does the HTML part
     html = email["html"]
     assert "Shipping (Standard)</td><td align=\"right\">4.90 EUR" in html
     assert "Erika Mustermann<br>Heidestrasse 17<br>10557 Berlin<br>DE" in html
+
+
+@pytest.mark.parametrize(("gross", "tax_row"), [(True, "Incl. tax: 9.58 EUR"), (False, "Tax:      9.58 EUR")])
+def test_a_discounted_order_with_free_shipping_shows_its_discount_and_how_tax_is_counted(gross, tax_row):
+    # Given an order whose voucher took 6.00 off and whose shipping was free
+    data = OrderPlacedV2DataFactory(subtotal="59.97", shipping_total="0.00", discount_total="6.00",
+                                    tax_total="9.58", total="53.97" if gross else "63.55", prices_include_tax=gross)
+
+    text = confirmation(EnvelopeFactory(version=2, data=data))["text"]
+
+    # Then the breakdown still shows shipping (free), the discount, and whether tax is included or added
+    total = "53.97" if gross else "63.55"
+    assert (f"Subtotal: 59.97 EUR\nShipping: 0.00 EUR (Standard)\nDiscount: -6.00 EUR\n{tax_row}\n"
+            f"Total:    {total} EUR") in text
 
 
 def test_a_version_2_confirmation_of_a_guest_order_billed_elsewhere_shows_both_addresses():
