@@ -12,11 +12,12 @@ from django.core.exceptions import ValidationError
 
 from apps.accounts.errors import AddressInvalid, PhoneInvalid
 from apps.accounts.models import Address
+from apps.accounts.serializers import AddressFieldsSerializer
 from apps.accounts.types import AddressData
 from apps.accounts.validation import address_validate, country_codes
 
-__all__ = ["AddressData", "AddressInvalid", "PhoneInvalid", "address_validate", "country_codes",
-           "customer_address"]
+__all__ = ["AddressData", "AddressFieldsSerializer", "AddressInvalid", "PhoneInvalid", "address_validate",
+           "country_codes", "customer_address"]
 
 _ADDRESS_FIELDS = tuple(field.name for field in dataclasses.fields(AddressData))
 

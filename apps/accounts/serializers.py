@@ -112,7 +112,10 @@ class AddressSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AddressInputSerializer(serializers.Serializer):
+class AddressFieldsSerializer(serializers.Serializer):
+    """The fields of a postal address as a client sends them (the address book's, and a cart's
+    inline addresses through apps.accounts.api); apps.accounts.validation checks them."""
+
     name = serializers.CharField(max_length=255)
     company = serializers.CharField(max_length=255, required=False, allow_blank=True)
     line1 = serializers.CharField(max_length=255, help_text="Street and number.")
@@ -123,5 +126,8 @@ class AddressInputSerializer(serializers.Serializer):
     postal_code = serializers.CharField(max_length=32, required=False, allow_blank=True)
     country = serializers.ChoiceField(choices=country_codes(), help_text="ISO 3166-1 alpha-2, e.g. DE.")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class AddressInputSerializer(AddressFieldsSerializer):
     is_default_shipping = serializers.BooleanField(required=False)
     is_default_billing = serializers.BooleanField(required=False)

@@ -6,7 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.checkout.addresses import country_codes
+from apps.accounts import api as accounts
 from apps.checkout.models import Cart, ShippingMethod
 from apps.checkout.pricing import LineWarningCode
 from apps.common.money import CURRENCY_PATTERN, money
@@ -48,19 +48,8 @@ class LineAddSerializer(LineQuantitySerializer):
         return value.upper()
 
 
-class CartAddressInputSerializer(serializers.Serializer):
+class CartAddressInputSerializer(accounts.AddressFieldsSerializer):
     """An address given inline; the accounts module validates it as it does its address book's."""
-
-    name = serializers.CharField(max_length=255)
-    company = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    line1 = serializers.CharField(max_length=255, help_text="Street and number.")
-    line2 = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    region = serializers.CharField(max_length=255, required=False, allow_blank=True,
-                                   help_text="State, province or county, where the country has them.")
-    postal_code = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    country = serializers.ChoiceField(choices=country_codes(), help_text="ISO 3166-1 alpha-2, e.g. DE.")
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
 
 
 class CartUpdateSerializer(serializers.Serializer):
@@ -159,7 +148,7 @@ class CartLineSerializer(serializers.Serializer):
         return self._money(line, "gross")
 
 
-class TaxLineSerializer(serializers.Serializer):
+class CartTaxLineSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The line's SKU, or \"shipping\".")
     tax_class = serializers.CharField()
     rate = serializers.CharField(help_text="Percent, e.g. 19 or 7.25.")
@@ -167,7 +156,7 @@ class TaxLineSerializer(serializers.Serializer):
     amount = MoneyField(help_text="The tax.")
 
 
-class DiscountAllocationSerializer(serializers.Serializer):
+class CartDiscountAllocationSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The line's SKU, or \"shipping\".")
     amount = MoneyField()
 
@@ -176,13 +165,13 @@ class DiscountAllocationSerializer(serializers.Serializer):
         return {"key": key, "amount": str(amount)}
 
 
-class DiscountLineSerializer(serializers.Serializer):
+class CartDiscountLineSerializer(serializers.Serializer):
     promotion_id = serializers.IntegerField()
     promotion_name = serializers.CharField()
     kind = serializers.ChoiceField(choices=[kind.value for kind in pricing_api.PromotionKind], source="kind.value")
     voucher_code = serializers.CharField(allow_null=True, help_text="The code that unlocked it; null: automatic.")
     amount = MoneyField()
-    allocations = DiscountAllocationSerializer(many=True, help_text="Its shares of the lines and shipping.")
+    allocations = CartDiscountAllocationSerializer(many=True, help_text="Its shares of the lines and shipping.")
 
 
 class CodeProblemSerializer(serializers.Serializer):
@@ -255,9 +244,9 @@ class CartSerializer(serializers.Serializer):
         help_text="Codes the cart holds that give nothing now (expired, used up, no longer matching the cart, "
                   "...), each with the voucher error's code: they are not counted, and completing is 422 until "
                   "they are removed.")
-    discount_lines = DiscountLineSerializer(many=True, source="totals.priced.discount_lines",
+    discount_lines = CartDiscountLineSerializer(many=True, source="totals.priced.discount_lines",
                                             help_text="Each promotion's discount, shared out over what it applies to.")
-    tax_lines = TaxLineSerializer(many=True, source="totals.priced.tax_lines",
+    tax_lines = CartTaxLineSerializer(many=True, source="totals.priced.tax_lines",
                                   help_text="Tax per line and on shipping, each rounded to the minor unit.")
     tax_id = serializers.CharField(source="cart.tax_id", help_text="The business customer's VAT number, if given.")
     zero_rated = serializers.BooleanField(source="totals.priced.zero_rated",

@@ -183,6 +183,7 @@ SPECTACULAR_SETTINGS = {
         "ReservationStatusEnum": "apps.catalog.models.Reservation.Status",
         "PaymentReportStatusEnum": "apps.reporting.models.PaymentReport.Status",
         "CartStatusEnum": "apps.checkout.models.Cart.Status",
+        "PromotionKindEnum": ["percentage", "fixed_amount", "free_shipping"],  # apps.pricing.types.PromotionKind
     },
 }
 
