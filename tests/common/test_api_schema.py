@@ -118,8 +118,12 @@ def price_in_minor_units_of_a_known_category(context, case):
             body = {**body, "category": SEEDED_CATEGORY}
         if body.get("tax_class") is not None:  # a code pricing has (an unknown one is a 400, like a category)
             body = {**body, "tax_class": "reduced"}
-        if isinstance(body.get("price"), str) and isinstance(body.get("currency"), str):
-            places = currency_exponent(body["currency"].upper())
+        if isinstance(body.get("price"), str):
+            # A PATCH without a currency prices in the product's own, which an earlier case may
+            # have changed (to ZAR, say: 2 places, where the generated price had 3): whole units
+            # are valid in every currency.
+            currency = body.get("currency")
+            places = currency_exponent(currency.upper()) if isinstance(currency, str) else 0
             body = {**body, "price": str(Decimal(body["price"]).quantize(Decimal(1).scaleb(-places), "ROUND_DOWN"))}
         case.body = body
     return case
