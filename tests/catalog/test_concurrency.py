@@ -3,7 +3,6 @@ Correctness comes from conditional updates alone."""
 
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections
@@ -13,23 +12,9 @@ from apps.catalog.models import Reservation, Stock, StockAdjustment
 from apps.catalog.services.adjustments import stock_adjust
 from tests.catalog.factories import ProductFactory
 from tests.catalog.invariants import assert_stock_consistent
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "catalog"])
-
-
-def race(count, work):
-    """Run work(i) in `count` threads released together; each closes its connections."""
-    barrier = threading.Barrier(count)
-
-    def run(i):
-        barrier.wait()
-        try:
-            return work(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 class StockWatcher:

@@ -1,35 +1,18 @@
 """Races on real PostgreSQL: real threads, each with its own connection. Cart writes serialise on
 the cart row's lock; the version the client sent decides which of two writers wins."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connections
 from rest_framework.test import APIClient
 
 from apps.checkout import api as checkout
 from apps.checkout.models import Cart as CartRow
 from apps.checkout.models import CartLine
 from tests.checkout.conftest import CARTS, cart_create
+from tests.concurrency import race
 from tests.conftest import client_of
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "catalog"])
-
-
-def race(count, work):
-    """Run work(i) in `count` threads released together; each closes its connections."""
-    barrier = threading.Barrier(count)
-
-    def run(i):
-        barrier.wait()
-        try:
-            return work(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def test_two_writes_from_the_same_version_one_wins_the_other_is_412(product):

@@ -1,16 +1,14 @@
 """Voucher limits under real concurrency: threads with their own PostgreSQL connections, released
 together, no lock of the test's own. The conditional update and the ledger decide."""
 
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connections
 
 from apps.pricing import api as pricing
 from apps.pricing.models import Voucher, VoucherUse
+from tests.concurrency import race as concurrent_race
 from tests.pricing.factories import VoucherFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,20 +17,8 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def race(count, work):
-    """Run work(i) in `count` threads released together; each closes its connections."""
-    barrier = threading.Barrier(count)
-
-    def run(i):
-        barrier.wait()
-        try:
-            return work(i)
-        except pricing.VoucherError as error:
-            return error
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
+    """Threads released together; a voucher error is that thread's answer."""
+    return concurrent_race(count, work, expected=(pricing.VoucherError,))
 
 
 def reserve(code, order_id, customer_id, email=""):
