@@ -23,6 +23,7 @@ from apps.catalog.models import Product, Stock
 from apps.catalog.services.sweeper import reservations_sweep
 from apps.common.observability import degraded
 from tests.catalog.factories import ProductFactory
+from tests.concurrency import race
 
 db = pytest.mark.django_db(databases=["default", "catalog"])
 threaded_db = pytest.mark.django_db(transaction=True, databases=["default", "catalog"])
@@ -194,20 +195,6 @@ def test_seeding_invalidates_the_list_pages(api_client):
 
 # ---------------------------------------------------------------- stampede guard
 
-def _threads(count, work):
-    barrier = threading.Barrier(count)
-
-    def run(i):
-        barrier.wait()
-        try:
-            return work(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
-
-
 @threaded_db
 def test_a_cold_detail_is_rebuilt_by_one_request_while_the_others_wait_for_it(monkeypatch):
     ProductFactory(sku="HOT", units=3)
@@ -226,7 +213,7 @@ def test_a_cold_detail_is_rebuilt_by_one_request_while_the_others_wait_for_it(mo
             response = APIClient().get(detail("HOT"))
         return response.status_code, response.json(), len(queries)
 
-    results = _threads(12, read)
+    results = race(12, read)
 
     assert builds == ["HOT"]
     assert {status for status, _, _ in results} == {200}
