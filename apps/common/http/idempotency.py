@@ -10,6 +10,7 @@ lock timeout) can be taken over, so a crash never leaves a key stuck."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -75,7 +76,9 @@ def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyKey | HttpRespo
     """Claim the key, or answer for it: a stored response, 409 while in flight, 422 on reuse."""
     now = timezone.now()
     try:
-        with transaction.atomic():
+        # Outside a transaction the INSERT is one autocommit statement, and a duplicate leaves
+        # nothing to roll back; inside one (tests, a caller's atomic), a savepoint keeps it usable.
+        with transaction.atomic() if transaction.get_connection().in_atomic_block else contextlib.nullcontext():
             return IdempotencyKey.objects.create(scope=scope, key=key, fingerprint=fingerprint,
                                                  locked_at=now, created_at=now)
     except IntegrityError:

@@ -35,7 +35,7 @@ from apps.orders.breakdown import (
 )
 from apps.orders.errors import CartAlreadyOrdered, MixedCurrencies, OutOfStock, UnknownProducts
 from apps.orders.models import Order, OrderEvent, OrderLine
-from apps.orders.services.transitions import order_event_fields, order_paid_event, order_transition, timeline_add
+from apps.orders.services.transitions import order_event_fields, order_paid_event, order_transition
 from apps.orders.types import CartSnapshot, LineRequest, SnapshotLine
 from apps.payments import api as payments
 from apps.pricing import api as pricing
@@ -72,10 +72,21 @@ def _placed_event(order: Order, lines: Sequence[OrderLine]) -> DomainEvent:
 
 
 def _saga_step(order: Order, step: str, message: str) -> OrderEvent:
-    with transaction.atomic():
-        Order.objects.filter(pk=order.pk).update(saga_step=step, updated_at=timezone.now())
-        order.saga_step = step
-        return timeline_add(order, kind=OrderEvent.Kind.SAGA, message=message)
+    """Store the step (one statement, before the call it announces); returns its timeline entry,
+    not written yet: the order's next transition writes it in the same insert as its own. Should
+    the process die first, the step is stored and recovery's entry names it."""
+    now = timezone.now()
+    Order.objects.filter(pk=order.pk).update(saga_step=step, updated_at=now)
+    order.saga_step = step
+    return _saga_entry(order, message, now)
+
+
+def _saga_entry(order: Order, message: str, now) -> OrderEvent:
+    return OrderEvent(order=order, kind=OrderEvent.Kind.SAGA, message=message, created_at=now)
+
+
+def _reserving_message(order: Order) -> str:
+    return "Reserving voucher uses and stock" if order.voucher_codes else "Reserving stock"
 
 
 def _stock_lines(lines: Sequence[OrderLine]) -> list[catalog.StockLine]:
@@ -94,10 +105,7 @@ def order_place(*, customer, lines: Sequence[LineRequest], payment_token: str, e
 
     Raises UnknownProducts / MixedCurrencies (nothing written), OutOfStock (order rejected),
     PaymentDeclined or PaymentProviderUnavailable (order payment_failed, stock released)."""
-    existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return _placement_resume(existing, payment_token)
-
+    # No read first: the unique (customer, key) says whether the order exists (the insert fails).
     quantities: dict[str, int] = {}
     for line in lines:
         quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
@@ -118,10 +126,11 @@ def order_place(*, customer, lines: Sequence[LineRequest], payment_token: str, e
             priced, customer_id=customer.pk, actor=customer, idempotency_key=idempotency_key, email=email,
             phone=phone, currency=currency, subtotal=subtotal, total=subtotal)
     except IntegrityError:
-        # The same customer and key raced past the idempotency layer: continue the one order.
+        # Placed before with this key (a retry after a crash, or a race past the idempotency
+        # layer): continue the one order.
         return _placement_resume(Order.objects.get(customer=customer, idempotency_key=idempotency_key),
                                  payment_token)
-    timeline = [created]
+    timeline = list(created)
     payment = _placement_run(order, order_lines, payment_token, timeline)
     return Placement(order=order, lines=tuple(order_lines), timeline=tuple(timeline), payment=payment)
 
@@ -166,7 +175,7 @@ def order_place_from_cart(*, customer_id: int | None, snapshot: CartSnapshot, pa
             return _placement_resume(live, payment_token)
         raise CartAlreadyOrdered(extra={"cart_id": str(snapshot.cart_id),
                                         "order_id": str(live.id) if live else None}) from None
-    timeline = [created]
+    timeline = list(created)
     payment = _placement_run(order, order_lines, payment_token, timeline)
     return Placement(order=order, lines=tuple(order_lines), timeline=tuple(timeline), payment=payment)
 
@@ -189,14 +198,15 @@ def _subtotal(lines: Sequence[SnapshotLine], currency: str) -> Decimal:
 
 def _order_create(lines: Sequence[SnapshotLine], *, customer_id: int | None, actor, idempotency_key: str,
                   email: str, phone: str, currency: str, subtotal: Decimal, total: Decimal,
-                  **fields) -> tuple[Order, list[OrderLine], OrderEvent]:
-    """The pending order with its line snapshots and first timeline entry, in one transaction.
-    Raises IntegrityError when a unique constraint (customer and key, cart) says it exists."""
+                  **fields) -> tuple[Order, list[OrderLine], list[OrderEvent]]:
+    """The pending order with its line snapshots and first timeline entries, in one transaction,
+    at the saga's first step (reserving: the next call is the reservation). Raises
+    IntegrityError when a unique constraint (customer and key, cart) says it exists."""
     now = timezone.now()
     with transaction.atomic():
         order = Order.objects.create(number=_number(), customer_id=customer_id, idempotency_key=idempotency_key,
                                      email=email, phone=phone, currency=currency, subtotal=subtotal, total=total,
-                                     created_at=now, updated_at=now, **fields)
+                                     saga_step=Step.RESERVING, created_at=now, updated_at=now, **fields)
         order_lines = OrderLine.objects.bulk_create([
             OrderLine(order=order, sku=line.sku, name=line.name, unit_price=line.unit_price, quantity=line.quantity,
                       line_total=line_total(line, currency), tax_class=line.tax_class, tax_rate=line.tax_rate,
@@ -207,8 +217,10 @@ def _order_create(lines: Sequence[SnapshotLine], *, customer_id: int | None, act
         if actor is None and customer_id is not None:
             actor = order.customer
         message = "Order created" if fields.get("cart_id") is None else "Order created from cart"
-        created = timeline_add(order, kind=OrderEvent.Kind.STATUS, to_status=Status.PENDING, actor=actor,
-                               message=message)
+        created = OrderEvent.objects.bulk_create([
+            OrderEvent(order=order, kind=OrderEvent.Kind.STATUS, to_status=Status.PENDING, actor=actor,
+                       message=message, created_at=now),
+            _saga_entry(order, _reserving_message(order), now)])
     return order, order_lines, created
 
 
@@ -216,23 +228,25 @@ def _placement_resume(order: Order, payment_token: str) -> Placement:
     """A placement begun before (the same customer and key): run what is left of it, then read
     back what it holds, since this call wrote only part of it."""
     if order.status == Status.PENDING:
-        _placement_run(order, list(order.lines.all()), payment_token, [])
+        _placement_run(order, list(order.lines.all()), payment_token, [], begun=False)
     return Placement(order=order, lines=tuple(order.lines.all()),
                      timeline=tuple(order.timeline.select_related("actor")),
                      payment=payments.payment_for_order(order_id=order.id))
 
 
-def _placement_run(order: Order, lines: Sequence[OrderLine], payment_token: str,
-                   timeline: list[OrderEvent]) -> payments.PaymentInfo | None:
-    """Drive the saga from its stored step. Appends the timeline entries it writes to `timeline`;
-    returns the payment as the saga left it (None when no step was left to run)."""
+def _placement_run(order: Order, lines: Sequence[OrderLine], payment_token: str, timeline: list[OrderEvent], *,
+                   begun: bool = True) -> payments.PaymentInfo | None:
+    """Drive the saga from its stored step (`begun`: the order was created at it moments ago).
+    Appends the timeline entries it writes to `timeline`; returns the payment as the saga left
+    it (None when no step was left to run)."""
     reserved_here = order.saga_step in (Step.CREATED, Step.RESERVING)
+    later: list[OrderEvent] = []  # saga entries, written with the order's next transition
     if reserved_here:
-        timeline.append(_saga_step(order, Step.RESERVING, "Reserving voucher uses and stock" if order.voucher_codes
-                                   else "Reserving stock"))
-        _vouchers_reserve_or_reject(order)
-        _reserve_or_reject(order, lines)
-        timeline.append(_saga_step(order, Step.AUTHORIZING, "Stock held; authorizing payment"))
+        if not begun:
+            later.append(_saga_step(order, Step.RESERVING, _reserving_message(order)))
+        _vouchers_reserve_or_reject(order, later)
+        _reserve_or_reject(order, lines, later)
+        later.append(_saga_step(order, Step.AUTHORIZING, "Stock held; authorizing payment"))
     if order.saga_step != Step.AUTHORIZING:
         return None
     try:
@@ -240,14 +254,15 @@ def _placement_run(order: Order, lines: Sequence[OrderLine], payment_token: str,
             order_id=order.id, amount=money(order.total, order.currency), currency=order.currency,
             token=payment_token, idempotency_key=_authorize_key(order))
     except payments.PaymentDeclined as exc:
-        placement_compensate(order, Status.PAYMENT_FAILED, f"Payment declined: {exc.detail}")
+        placement_compensate(order, Status.PAYMENT_FAILED, f"Payment declined: {exc.detail}", earlier=later)
         _name_order(exc, order)
         raise
     except payments.PaymentProviderUnavailable as exc:
-        placement_compensate(order, Status.PAYMENT_FAILED, f"Payment provider unavailable: {exc.detail}")
+        placement_compensate(order, Status.PAYMENT_FAILED, f"Payment provider unavailable: {exc.detail}",
+                             earlier=later)
         _name_order(exc, order)
         raise
-    return placement_confirm(order, lines, payment, timeline=timeline, hold_fresh=reserved_here)
+    return placement_confirm(order, lines, payment, timeline=timeline, hold_fresh=reserved_here, earlier=later)
 
 
 def _name_order(error: ApplicationError, order: Order) -> None:
@@ -256,7 +271,7 @@ def _name_order(error: ApplicationError, order: Order) -> None:
     error.extra.update(order_id=str(order.id), order_number=order.number)
 
 
-def _vouchers_reserve_or_reject(order: Order) -> None:
+def _vouchers_reserve_or_reject(order: Order, earlier: Sequence[OrderEvent]) -> None:
     """One use of each of the order's codes, idempotent per order, before any money moves. A code
     with no use left (or past its end, or over the customer's limit) rejects the order: 422
     with the voucher's code, nothing held."""
@@ -267,22 +282,23 @@ def _vouchers_reserve_or_reject(order: Order) -> None:
                                      email=order.email)
     except pricing.VoucherError as exc:
         code = exc.extra.get("voucher_code", "")
-        placement_compensate(order, Status.REJECTED, f"Voucher {code}: {exc.detail}")
+        placement_compensate(order, Status.REJECTED, f"Voucher {code}: {exc.detail}", earlier=earlier)
         _name_order(exc, order)
         raise
 
 
-def _reserve_or_reject(order: Order, lines: Sequence[OrderLine]) -> None:
+def _reserve_or_reject(order: Order, lines: Sequence[OrderLine], earlier: Sequence[OrderEvent] = ()) -> None:
     ttl = timedelta(seconds=settings.ORDERS_RESERVATION_TTL_SECONDS)
     outcome = catalog.stock_reserve(order_id=order.id, lines=_stock_lines(lines), ttl=ttl)
     if not outcome.reserved:
         short = sorted(outcome.short_skus)
-        placement_compensate(order, Status.REJECTED, f"Out of stock: {', '.join(short)}")
+        placement_compensate(order, Status.REJECTED, f"Out of stock: {', '.join(short)}", earlier=earlier)
         raise OutOfStock(f"Not enough stock for {', '.join(short)}.", extra={"skus": short})
 
 
 def placement_confirm(order: Order, lines: Sequence[OrderLine], payment: payments.PaymentInfo, *,
-                      timeline: list[OrderEvent], hold_fresh: bool = False) -> payments.PaymentInfo:
+                      timeline: list[OrderEvent], hold_fresh: bool = False,
+                      earlier: Sequence[OrderEvent] = ()) -> payments.PaymentInfo:
     """Confirm an order whose payment is authorized; returns the payment as it leaves it.
 
     The hold then lasts until shipment or cancellation. When this process reserved moments ago
@@ -291,7 +307,7 @@ def placement_confirm(order: Order, lines: Sequence[OrderLine], payment: payment
     again takes the units back, or rejects the order if they are gone."""
     held = catalog.stock_hold_extend(order_id=order.id, ttl=None) if hold_fresh else 0
     if held < len(lines):
-        _reserve_or_reject(order, lines)
+        _reserve_or_reject(order, lines, earlier)
         catalog.stock_hold_extend(order_id=order.id, ttl=None)
     if order.voucher_codes:
         pricing.voucher_use_confirm(order_id=order.id)
@@ -302,12 +318,13 @@ def placement_confirm(order: Order, lines: Sequence[OrderLine], payment: payment
         payment = payments.payment_capture(payment_id=payment_id, idempotency_key=f"order:{order.id}:capture")
         fields["paid_at"] = timezone.now()
         emit.append(order_paid_event)
-    timeline.append(order_transition(order, Status.CONFIRMED, message="Stock held and payment authorized",
-                                     emit=emit, **fields))
+    confirmed = order_transition(order, Status.CONFIRMED, message="Stock held and payment authorized", emit=emit,
+                                 earlier=earlier, **fields)
+    timeline += [*earlier, confirmed]
     return payment
 
 
-def placement_compensate(order: Order, target: str, reason: str) -> None:
+def placement_compensate(order: Order, target: str, reason: str, *, earlier: Sequence[OrderEvent] = ()) -> None:
     """Undo what placement did, in reverse: no authorization outstanding, stock and voucher uses
     given back, then the terminal status. Each undo is idempotent (a voucher use comes back
     once however often this runs), so a crash here is retried safely."""
@@ -315,4 +332,4 @@ def placement_compensate(order: Order, target: str, reason: str) -> None:
     catalog.stock_release(order_id=order.id)
     if order.voucher_codes:
         pricing.voucher_use_release(order_id=order.id)
-    order_transition(order, target, message=reason, saga_step=Step.COMPENSATED)
+    order_transition(order, target, message=reason, saga_step=Step.COMPENSATED, earlier=earlier)

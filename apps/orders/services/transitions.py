@@ -44,21 +44,41 @@ def order_paid_event(order: Order) -> DomainEvent:
 
 
 def order_transition(order: Order, target: str, *, actor=None, message: str = "",
-                     emit: Sequence[Callable[[Order], DomainEvent]] = (), **fields) -> OrderEvent:
+                     emit: Sequence[Callable[[Order], DomainEvent]] = (), earlier: Sequence[OrderEvent] = (),
+                     **fields) -> OrderEvent:
     """Move the order to `target` if nobody changed it since it was read (compare-and-set on
-    status and version), with its timeline entry and events, in one transaction. `order` is
-    reloaded in place; returns the timeline entry."""
+    status and version), with its timeline entry and events, in one transaction. `earlier` are
+    timeline entries not written yet (saga steps), written in the same insert before this one.
+    `order` is updated in place; returns the timeline entry.
+
+    The order is not read back: the compare-and-set also names the customer, the one column
+    changed without a new version (a guest order joining the account that verifies its email),
+    so the row written is the one in hand. If only the customer changed, it is read again and
+    the transition retried."""
     transition_check(order.status, target)
     now = timezone.now()
     with transaction.atomic():
-        changed = Order.objects.filter(pk=order.pk, status=order.status, version=order.version).update(
-            status=target, version=F("version") + 1, updated_at=now, **fields)
+        changed = _order_swap(order, target, now, fields)
         if not changed:
-            raise OrderChanged()
+            current = Order.objects.filter(pk=order.pk).values("status", "version", "customer_id").first()
+            if current is None or (current["status"], current["version"]) != (order.status, order.version):
+                raise OrderChanged()
+            order.customer_id = current["customer_id"]
+            if not _order_swap(order, target, now, fields):
+                raise OrderChanged()
         previous = order.status
-        order.refresh_from_db()
-        entry = timeline_add(order, kind=OrderEvent.Kind.STATUS, message=message, actor=actor,
-                             from_status=previous, to_status=target)
+        order.status, order.version, order.updated_at = target, order.version + 1, now
+        for name, value in fields.items():
+            setattr(order, name, value)
+        entry = OrderEvent(order=order, kind=OrderEvent.Kind.STATUS, message=message, actor=actor,
+                           from_status=previous, to_status=target, created_at=now)
+        OrderEvent.objects.bulk_create([*earlier, entry])
         for build in emit:
             event_record(build(order))
     return entry
+
+
+def _order_swap(order: Order, target: str, now, fields: dict) -> int:
+    return Order.objects.filter(pk=order.pk, status=order.status, version=order.version,
+                                customer_id=order.customer_id).update(
+        status=target, version=F("version") + 1, updated_at=now, **fields)
