@@ -157,10 +157,12 @@ def _send(breaker: CircuitBreaker, tx: PaymentTransaction, call: Callable[[], Pr
     return result
 
 
-def _perform(tx: PaymentTransaction, breaker: CircuitBreaker, call: Callable[[], ProviderResult]) -> PaymentInfo:
+def _perform(tx: PaymentTransaction, payment: Payment, breaker: CircuitBreaker,
+             call: Callable[[], ProviderResult]) -> PaymentInfo:
+    """Steps 2 and 3; `payment` as it was when `tx` was recorded pending."""
     result = _send(breaker, tx, call)
     if result is not None:
-        tx, _ = operation_resolve(tx.id, result, source="response")
+        tx, _ = operation_resolve(tx.id, result, source="response", pending=(tx, payment.version))
     else:
         tx.refresh_from_db()  # a webhook may have brought the outcome meanwhile
     return _answer(tx)
@@ -172,15 +174,19 @@ def payment_authorize(*, order_id: UUID, amount: Decimal, currency: str, token: 
     amount = _amount(amount, currency)
     fingerprint = _fingerprint(operation=Op.AUTHORIZE, order_id=str(order_id), amount=str(amount), currency=currency,
                                method=method, token=hashlib.sha256(token.encode()).hexdigest())
-    existing = _existing(Op.AUTHORIZE, idempotency_key)
-    if existing is not None:
-        return _replay(existing, fingerprint)
+    # No read first: the unique (operation, key) says whether the key is known (the insert fails).
     try:
         provider_name = provider_name_for_method(method)
     except UnknownProvider as exc:
         raise PaymentRequestInvalid(str(exc)) from exc
     provider, breaker = provider_for(provider_name)
-    breaker.before_call()  # open: refused at once, nothing recorded
+    try:
+        breaker.before_call()  # open: refused at once, nothing recorded
+    except PaymentProviderUnavailable:
+        existing = _existing(Op.AUTHORIZE, idempotency_key)
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)  # a known key is answered, open breaker or not
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -192,10 +198,10 @@ def payment_authorize(*, order_id: UUID, amount: Decimal, currency: str, token: 
                 provider_key=_provider_key(Op.AUTHORIZE, idempotency_key), request_fingerprint=fingerprint,
                 amount=amount, created_at=now)
     except IntegrityError:
-        # The same key raced us: answer what the first one answers.
+        # The key is known (a retry, or the same key racing us): answer what the first one answers.
         return _replay(PaymentTransaction.objects.get(operation=Op.AUTHORIZE, idempotency_key=idempotency_key),
                        fingerprint)
-    return _perform(tx, breaker, lambda: provider.authorize(amount=amount, currency=currency, token=token,
+    return _perform(tx, payment, breaker, lambda: provider.authorize(amount=amount, currency=currency, token=token,
                                                             idempotency_key=tx.provider_key))
 
 
@@ -255,8 +261,9 @@ def payment_capture(*, payment_id: UUID, idempotency_key: str, amount: Decimal |
     if isinstance(begun, PaymentInfo):
         return begun
     tx, provider, breaker, payment = begun.tx, begun.provider, begun.breaker, begun.payment
-    return _perform(tx, breaker, lambda: provider.capture(reference=payment.provider_reference, amount=tx.amount,
-                                                          currency=payment.currency, idempotency_key=tx.provider_key))
+    return _perform(tx, payment, breaker, lambda: provider.capture(
+        reference=payment.provider_reference, amount=tx.amount, currency=payment.currency,
+        idempotency_key=tx.provider_key))
 
 
 def payment_void(*, payment_id: UUID, idempotency_key: str) -> PaymentInfo:
@@ -271,7 +278,7 @@ def payment_void(*, payment_id: UUID, idempotency_key: str) -> PaymentInfo:
     if isinstance(begun, PaymentInfo):
         return begun
     tx, provider, breaker, payment = begun.tx, begun.provider, begun.breaker, begun.payment
-    return _perform(tx, breaker, lambda: provider.void(reference=payment.provider_reference,
+    return _perform(tx, payment, breaker, lambda: provider.void(reference=payment.provider_reference,
                                                        idempotency_key=tx.provider_key))
 
 
@@ -286,5 +293,6 @@ def payment_refund(*, payment_id: UUID, idempotency_key: str, amount: Decimal | 
     if isinstance(begun, PaymentInfo):
         return begun
     tx, provider, breaker, payment = begun.tx, begun.provider, begun.breaker, begun.payment
-    return _perform(tx, breaker, lambda: provider.refund(reference=payment.provider_reference, amount=tx.amount,
-                                                         currency=payment.currency, idempotency_key=tx.provider_key))
+    return _perform(tx, payment, breaker, lambda: provider.refund(
+        reference=payment.provider_reference, amount=tx.amount, currency=payment.currency,
+        idempotency_key=tx.provider_key))

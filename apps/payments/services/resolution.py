@@ -55,14 +55,24 @@ def _event_for(payment: Payment, tx: PaymentTransaction, refund: Refund | None) 
     return events.PaymentRefunded(**fields, refund_id=refund.id)
 
 
-def operation_resolve(tx_id: UUID, result: ProviderResult, *, source: str) -> tuple[PaymentTransaction, bool]:
+def operation_resolve(tx_id: UUID, result: ProviderResult, *, source: str,
+                      pending: tuple[PaymentTransaction, int] | None = None) -> tuple[PaymentTransaction, bool]:
     """Apply a provider's definitive outcome to a pending operation: (the operation, applied?).
-    An operation that has its outcome already is left as it is."""
+    An operation that has its outcome already is left as it is.
+
+    `pending` is the operation as its caller recorded it moments ago, with the payment's version
+    then (the synchronous answer). Every resolution of any operation of the payment gives it a
+    new version under its lock, so if the version is still that one, the operation is still
+    pending and is not read again."""
     now = timezone.now()
     with transaction.atomic():
-        payment_id = PaymentTransaction.objects.filter(pk=tx_id).values_list("payment_id", flat=True).get()
+        if pending is None:
+            payment_id = PaymentTransaction.objects.filter(pk=tx_id).values_list("payment_id", flat=True).get()
+        else:
+            payment_id = pending[0].payment_id
         payment = Payment.objects.select_for_update().get(pk=payment_id)
-        tx = PaymentTransaction.objects.select_for_update().get(pk=tx_id)
+        known = pending is not None and payment.version == pending[1]
+        tx = pending[0] if known else PaymentTransaction.objects.select_for_update().get(pk=tx_id)
         if tx.outcome != TxOutcome.PENDING:
             return tx, False
         before = payment.status
@@ -87,18 +97,15 @@ def operation_resolve(tx_id: UUID, result: ProviderResult, *, source: str) -> tu
         payment.status = target
         payment.version += 1
         payment.updated_at = now
-        payment.save()
 
-        tx.outcome = TX_OUTCOME[result.outcome]
-        tx.provider_reference = result.reference[:255]
-        tx.decline_code = result.decline_code[:60]
-        tx.message = (result.message or tx.message)[:255]
-        tx.raw_response = result.raw
-        tx.resolved_by = source
-        tx.status_before, tx.status_after = before, target
-        tx.result = _info_json(payment)
-        tx.resolved_at = now
-        tx.save()
+        outcome = {"outcome": TX_OUTCOME[result.outcome], "provider_reference": result.reference[:255],
+                   "decline_code": result.decline_code[:60], "message": (result.message or tx.message)[:255],
+                   "raw_response": result.raw, "resolved_by": source, "status_before": before,
+                   "status_after": target, "result": _info_json(payment), "resolved_at": now}
+        for name, value in outcome.items():
+            setattr(tx, name, value)
+        tx.save(update_fields=list(outcome))
+        payment.save()
 
         refund = None
         if tx.operation == Op.REFUND:
