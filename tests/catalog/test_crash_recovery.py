@@ -109,8 +109,8 @@ def test_a_crash_while_giving_back_a_short_call_never_gives_the_units_back_twice
     order_id = uuid.uuid4()
     real_events = reservations._events
     # The call is short of B-MUG; the audit row of A-LAMP's give-back fails, after the units went back.
-    monkeypatch.setattr(reservations, "_events", lambda rows, source, target, now, note="": (
-        crash() if note.startswith("other lines short") else real_events(rows, source, target, now, note)))
+    monkeypatch.setattr(reservations, "_events", lambda rows, source, target, now, note="", **kw: (
+        crash() if note.startswith("other lines short") else real_events(rows, source, target, now, note, **kw)))
 
     with pytest.raises(OperationalError):
         reserve(order_id, ("A-LAMP", 2), ("B-MUG", 2))

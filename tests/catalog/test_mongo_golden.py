@@ -131,9 +131,15 @@ def held_row_document(quantity=2):
 
 
 def event(from_status, to_status, note=""):
+    return events((from_status, to_status, note))
+
+
+def events(*transitions):
+    """LAMP's events, in one insert: (from, to, note) each."""
     return ("catalog_reservationevent", "insert_many", [{
         "id": NEW_ID, "reservation_id": RESERVATION, "order_id": ORDER.hex, "sku": "LAMP", "quantity": 2,
-        "from_status": from_status, "to_status": to_status, "note": note, "created_at": NOW}])
+        "from_status": from_status, "to_status": to_status, "note": note, "created_at": NOW}
+        for from_status, to_status, note in transitions])
 
 
 # The conditional update that decides a reservation: units are taken only if available.
@@ -151,13 +157,11 @@ def test_reserve_compiles_to_a_row_insert_then_one_conditional_stock_update(mong
 
     assert outcome.reserved is True
     assert mongo.calls == [
-        # Does the order hold this line already?
-        ("catalog_reservation", "aggregate", [{"$match": {"id": {"$in": (RESERVATION,)}}}]),
-        # First write: the row, pending, marked with the time it started settling.
+        # First write, with nothing read before: the row, pending, marked with the time it
+        # started settling (a duplicate would say the order has the line already).
         ("catalog_reservation", "insert_many", [{
             "id": RESERVATION, "order_id": ORDER.hex, "sku": "LAMP", "quantity": 2, "status": "pending",
             "expires_at": NOW, "settling_since": NOW, "created_at": NOW, "updated_at": NOW}]),
-        event("", "pending"),
         # Second write: the units, in one conditional update.
         TAKE_TWO,
         # Third write: pending -> held, only where the row is still ours (nobody released it).
@@ -165,9 +169,10 @@ def test_reserve_compiles_to_a_row_insert_then_one_conditional_stock_update(mong
          {"$and": [{"id": {"$in": (RESERVATION,)}}, {"settling_since": NOW}, {"status": "pending"}]},
          [{"$set": {"status": {"$literal": "held"}, "settling_since": {"$literal": None},
                     "updated_at": {"$literal": NOW}}}]),
-        event("pending", "held"),
+        # The audit trail of both steps in one insert.
+        events(("", "pending", ""), ("pending", "held", "")),
     ]
-    inserted, hold = mongo.calls[1][2][0], mongo.calls[4][2]
+    inserted, hold = mongo.calls[0][2][0], mongo.calls[2][2]
     assert hold["$and"][1]["settling_since"] == inserted["settling_since"]  # the mark is the token
     assert timedelta(minutes=14) < inserted["expires_at"] - inserted["created_at"] <= timedelta(minutes=15)
 
@@ -180,30 +185,30 @@ def test_each_more_line_adds_one_conditional_stock_update_and_nothing_else(mongo
 
     assert outcome.reserved is True
     assert [(collection, operation) for collection, operation, *_ in mongo.calls] == [
-        ("catalog_reservation", "aggregate"),
         ("catalog_reservation", "insert_many"),  # both rows
-        ("catalog_reservationevent", "insert_many"),  # both events
         ("catalog_stock", "update_many"),  # LAMP's units
         ("catalog_stock", "update_many"),  # MUG's units
         ("catalog_reservation", "update_many"),  # both holds
-        ("catalog_reservationevent", "insert_many"),  # both events
+        ("catalog_reservationevent", "insert_many"),  # the four events
     ]
-    rows, hold = mongo.calls[1][2], mongo.calls[5][2]
+    rows, hold, logged = mongo.calls[0][2], mongo.calls[3][2], mongo.calls[4][2]
     assert [row["sku"] for row in rows] == ["LAMP", "MUG"]
     assert sorted(hold["$and"][0]["id"]["$in"]) == sorted(row["id"] for row in rows)
-    assert mongo.calls[3][2] == TAKE_TWO[2]
-    assert mongo.calls[4][2] == {"$and": [{"available": {"$gte": 1}}, {"sku": "MUG"}]}
+    assert mongo.calls[1][2] == TAKE_TWO[2]
+    assert mongo.calls[2][2] == {"$and": [{"available": {"$gte": 1}}, {"sku": "MUG"}]}
+    assert [(entry["sku"], entry["from_status"], entry["to_status"]) for entry in logged] == [
+        ("LAMP", "", "pending"), ("MUG", "", "pending"), ("LAMP", "pending", "held"), ("MUG", "pending", "held")]
 
 
 def test_a_row_written_meanwhile_stops_the_insert_and_only_the_rows_before_it_are_ours(mongo):
-    """Another call for the same order wrote MUG's row between our read and our insert, which
-    MongoDB performs in order up to the duplicate: LAMP's row is ours, MUG's is the other's."""
+    """Another call for the same order wrote MUG's row before our insert, which MongoDB performs
+    in order up to the duplicate: LAMP's row is ours, MUG's is the other's."""
     mug = reservation_id(order_id=ORDER, sku="MUG").hex
     duplicate = {"index": 1, "code": 11000, "errmsg": "E11000 duplicate key error collection: catalog_reservation"}
     mongo.insert_errors["catalog_reservation"].extend([
         BulkWriteError({"nInserted": 1, "writeErrors": [duplicate]}),
         DuplicateKeyError(duplicate["errmsg"], 11000)])
-    mongo.aggregate_results.extend([[], [{**held_row_document(quantity=1), "id": mug, "sku": "MUG"}]])
+    mongo.aggregate_results.extend([[{**held_row_document(quantity=1), "id": mug, "sku": "MUG"}]])
 
     outcome = catalog.stock_reserve(order_id=ORDER, lines=[catalog.StockLine(sku="LAMP", quantity=2),
                                                            catalog.StockLine(sku="MUG", quantity=1)])
@@ -211,18 +216,17 @@ def test_a_row_written_meanwhile_stops_the_insert_and_only_the_rows_before_it_ar
     assert outcome.reserved is True  # MUG is held for the order already
     calls = [(collection, operation) for collection, operation, *_ in mongo.calls]
     assert calls == [
-        ("catalog_reservation", "aggregate"),
         ("catalog_reservation", "insert_many"),  # LAMP written, MUG a duplicate
-        ("catalog_reservationevent", "insert_many"),
         ("catalog_reservation", "insert_many"),  # MUG alone: the duplicate again
         ("catalog_reservation", "aggregate"),  # MUG read back: held for the order
         ("catalog_stock", "update_many"),
         ("catalog_reservation", "update_many"),
         ("catalog_reservationevent", "insert_many"),
     ]
-    assert [event["sku"] for event in mongo.calls[2][2]] == ["LAMP"]
-    assert mongo.calls[5] == TAKE_TWO  # only LAMP's units are taken
-    assert mongo.calls[6][2]["$and"][0] == {"id": {"$in": (RESERVATION,)}}
+    assert mongo.calls[3] == TAKE_TWO  # only LAMP's units are taken
+    assert mongo.calls[4][2]["$and"][0] == {"id": {"$in": (RESERVATION,)}}
+    assert [(entry["sku"], entry["to_status"]) for entry in mongo.calls[5][2]] == [("LAMP", "pending"),
+                                                                                  ("LAMP", "held")]
 
 
 def test_a_short_reserve_takes_nothing_and_releases_its_row(mongo):
@@ -231,13 +235,13 @@ def test_a_short_reserve_takes_nothing_and_releases_its_row(mongo):
     outcome = catalog.stock_reserve(order_id=ORDER, lines=[catalog.StockLine(sku="LAMP", quantity=2)])
 
     assert (outcome.reserved, outcome.short_skus) == (False, ("LAMP",))
-    assert mongo.calls[3:] == [
+    assert mongo.calls[1:] == [
         TAKE_TWO,
         ("catalog_reservation", "update_many",
          {"$and": [{"id": RESERVATION}, {"settling_since": NOW}, {"status": "pending"}]},
          [{"$set": {"status": {"$literal": "released"}, "settling_since": {"$literal": None},
                     "updated_at": {"$literal": NOW}}}]),
-        event("pending", "released", "not enough stock"),
+        events(("", "pending", ""), ("pending", "released", "not enough stock")),
     ]
 
 

@@ -74,7 +74,7 @@ def test_each_more_line_costs_one_conditional_stock_update_and_nothing_else():
         assert outcome.reserved is True
         statements[count] = [query["sql"] for query in captured.captured_queries]
 
-    assert {count: len(sql) for count, sql in statements.items()} == {1: 6, 2: 7, 4: 9}
+    assert {count: len(sql) for count, sql in statements.items()} == {1: 4, 2: 5, 4: 7}
     stock_updates = [sql for sql in statements[4] if sql.startswith('UPDATE "catalog_stock"')]
     assert len(stock_updates) == 4
     # Three orders took A, two took B, one each C and D.

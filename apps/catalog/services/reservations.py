@@ -41,11 +41,16 @@ def _event(row: Reservation, source: str, target: str, now: datetime, note: str 
     _events([row], source, target, now, note)
 
 
-def _events(rows: Sequence[Reservation], source: str, target: str, now: datetime, note: str = "") -> None:
-    """The audit trail of a transition of one or many rows: one insert."""
-    rows_insert(ReservationEvent, [ReservationEvent(
-        id=uuid.uuid4(), reservation_id=row.id, order_id=row.order_id, sku=row.sku, quantity=row.quantity,
-        from_status=source, to_status=target, note=note, created_at=now) for row in rows])
+def _events(rows: Sequence[Reservation], source: str, target: str, now: datetime, note: str = "",
+            earlier: Sequence[ReservationEvent] = ()) -> None:
+    """The audit trail of a transition of one or many rows, after `earlier` events not written
+    yet: one insert."""
+    rows_insert(ReservationEvent, [*earlier, *(_event_row(row, source, target, now, note) for row in rows)])
+
+
+def _event_row(row: Reservation, source: str, target: str, now: datetime, note: str = "") -> ReservationEvent:
+    return ReservationEvent(id=uuid.uuid4(), reservation_id=row.id, order_id=row.order_id, sku=row.sku,
+                            quantity=row.quantity, from_status=source, to_status=target, note=note, created_at=now)
 
 
 def reservation_transition(row: Reservation, source: str, target: str, *, note: str = "", **conditions) -> bool:
@@ -82,6 +87,14 @@ class _Claim:
     row: Reservation
     since: datetime  # our settling_since: the token that says the pending row is ours
     step: str = _Step.CLAIMED
+    announced: bool = True  # False: the row's creation event is still to be written
+
+    def announcement(self) -> list[ReservationEvent]:
+        """The creation event if it is still to be written (once)."""
+        if self.announced:
+            return []
+        self.announced = True
+        return [_event_row(self.row, "", R.PENDING, self.since)]
 
 
 def _reservation_claim(*, order_id: UUID, sku: str, quantity: int, expires_at: datetime | None,
@@ -97,7 +110,7 @@ def _reservation_claim(*, order_id: UUID, sku: str, quantity: int, expires_at: d
                               quantity=quantity, status=R.PENDING, expires_at=expires_at, settling_since=now,
                               created_at=now, updated_at=now)
             try:
-                row.save(force_insert=True)
+                rows_insert(Reservation, [row])
             except IntegrityError:
                 row = Reservation.objects.filter(pk=row.pk).first()  # written concurrently: look again
                 continue
@@ -129,9 +142,10 @@ def _reservation_claim(*, order_id: UUID, sku: str, quantity: int, expires_at: d
 def _claims_insert(*, order_id: UUID, wanted: Mapping[str, int], expires_at: datetime | None,
                    claims: dict[str, _Claim]) -> list[str]:
     """First write of the lines the order has no row for: all their rows in one insert, pending
-    and marked, and their events in one more. Adds the claims it made to `claims`; returns the
-    SKUs whose row appeared meanwhile (the same order reserving at once elsewhere), which the
-    caller claims line by line."""
+    and marked. Their creation events are written with the rows' next events (held, or given
+    back), in the same insert. Adds the claims it made to `claims`; returns the SKUs whose row
+    exists (the order reserved before, or is reserving at once elsewhere), which the caller
+    claims line by line."""
     now = catalog_now()
     rows = [Reservation(id=reservation_id(order_id=order_id, sku=sku), order_id=order_id, sku=sku, quantity=quantity,
                         status=R.PENDING, expires_at=expires_at, settling_since=now, created_at=now, updated_at=now)
@@ -140,8 +154,7 @@ def _claims_insert(*, order_id: UUID, wanted: Mapping[str, int], expires_at: dat
         rows_insert(Reservation, rows)
     except IntegrityError as error:
         rows = rows_written_before(error, rows)  # on MongoDB, the rows before the duplicate: ours
-    _events(rows, "", R.PENDING, now)
-    claims.update({row.sku: _Claim(row, now) for row in rows})
+    claims.update({row.sku: _Claim(row, now, announced=False) for row in rows})
     return sorted(set(wanted) - {row.sku for row in rows})
 
 
@@ -168,10 +181,11 @@ def _reservation_hold(claims: Sequence[_Claim]) -> list[_Claim]:
         marks = dict(Reservation.objects.filter(pk__in=[claim.row.pk for claim in claims])
                      .values_list("pk", "settling_since"))
         missed = [claim for claim in claims if marks.get(claim.row.pk) == claim.since]
-    held_rows = [claim.row for claim in claims if claim not in missed]
-    for row in held_rows:
-        row.status = R.HELD
-    _events(held_rows, R.PENDING, R.HELD, now)
+    held = [claim for claim in claims if claim not in missed]
+    for claim in held:
+        claim.row.status = R.HELD
+    _events([claim.row for claim in held], R.PENDING, R.HELD, now,
+            earlier=[event for claim in held for event in claim.announcement()])
     return missed
 
 
@@ -184,7 +198,7 @@ def _claim_drop(claim: _Claim, *, took_units: bool, note: str) -> None:
     released = Reservation.objects.filter(pk=claim.row.pk, status=R.PENDING, settling_since=claim.since).update(
         status=R.RELEASED, settling_since=None, updated_at=now)
     if released:
-        _event(claim.row, R.PENDING, R.RELEASED, now, note)
+        _events([claim.row], R.PENDING, R.RELEASED, now, note, earlier=claim.announcement())
     else:  # released (or expired) by someone else meanwhile: only our mark remains to clear
         Reservation.objects.filter(pk=claim.row.pk, settling_since=claim.since).update(settling_since=None)
 
@@ -213,16 +227,11 @@ def _quantities(lines: Iterable[StockLine]) -> dict[str, int]:
 def _claims_make(*, order_id: UUID, wanted: Mapping[str, int], expires_at: datetime | None,
                  claims: dict[str, _Claim], short: list[str]) -> None:
     """First write of every line: adds this call's claims to `claims` and the lines another call
-    is writing to `short`. Lines the order holds already are neither."""
-    ids = [reservation_id(order_id=order_id, sku=sku) for sku in wanted]
-    existing = {row.sku: row for row in Reservation.objects.filter(pk__in=ids).order_by()}
-    fresh = {sku: quantity for sku, quantity in wanted.items() if sku not in existing}
-    one_by_one = [(sku, existing[sku]) for sku in sorted(existing)]
-    if fresh:
-        one_by_one += [(sku, None) for sku in _claims_insert(order_id=order_id, wanted=fresh,
-                                                             expires_at=expires_at, claims=claims)]
-    for sku, row in one_by_one:
-        claim = _reservation_claim(order_id=order_id, sku=sku, quantity=wanted[sku], expires_at=expires_at, row=row)
+    is writing to `short`. Lines the order holds already are neither. Nothing is read first: an
+    order's first reservation inserts its rows at once, and only lines whose row exists (a
+    retry, recovery) are looked at one by one."""
+    for sku in _claims_insert(order_id=order_id, wanted=wanted, expires_at=expires_at, claims=claims):
+        claim = _reservation_claim(order_id=order_id, sku=sku, quantity=wanted[sku], expires_at=expires_at, row=None)
         if isinstance(claim, _Claim):
             claims[sku] = claim
         elif claim is LineStanding.BUSY:
@@ -233,9 +242,8 @@ def stock_reserve(*, order_id: UUID, lines: Sequence[StockLine], ttl: timedelta 
     """Hold every line for the order, or none that this call took (see apps.catalog.api).
 
     The writes that decide nothing are batched, so an order costs one conditional stock update
-    per SKU (portability rule 2) and a fixed number of statements besides: the read of what the
-    order holds, the rows in one insert, their events in one, the holds in one update and their
-    events in one more."""
+    per SKU (portability rule 2) and three statements besides: the rows in one insert, the holds
+    in one update and all their events (created, held) in one more."""
     wanted = _quantities(lines)
     expires_at = None if ttl is None else catalog_now() + ttl
     claims: dict[str, _Claim] = {}
@@ -268,6 +276,10 @@ def stock_reserve(*, order_id: UUID, lines: Sequence[StockLine], ttl: timedelta 
                 _claim_undo(claim, "reservation failed")
         raise
     finally:
+        # Rows that neither became held nor were given back by this call: their creation events.
+        with contextlib.suppress(DatabaseError):
+            _events([], "", "", catalog_now(), earlier=[event for claim in claims.values()
+                                                        for event in claim.announcement()])
         catalog_cache_invalidate(skus=sorted(sku for sku, claim in claims.items() if claim.step != _Step.CLAIMED))
     return ReservationOutcome(order_id=order_id, reserved=not short, short_skus=tuple(short))
 
