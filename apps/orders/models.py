@@ -83,6 +83,10 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["cart_id"], name="order_cart_uniq",
                                     condition=models.Q(cart_id__isnull=False)
                                     & ~models.Q(status__in=["rejected", "payment_failed"])),
+            # One order per completion key of a cart, failed or not: the same key again finds it
+            # by the insert's duplicate, with nothing read first.
+            models.UniqueConstraint(fields=["cart_id", "idempotency_key"], name="order_cart_key_uniq",
+                                    condition=models.Q(cart_id__isnull=False)),
         ]
         indexes = [models.Index(fields=["status", "updated_at"], name="order_status_updated_idx")]
         permissions = [

@@ -46,32 +46,13 @@ def voucher_use_reserve(*, code: str, order_id: UUID, customer_id: int | None, e
     VoucherNotFound, VoucherNotYetValid, VoucherExpired, VoucherExhausted, VoucherCustomerLimit."""
     now = now or timezone.now()
     code = voucher_code_normalize(code)
-    email = email.strip().lower()
-    extra = {"voucher_code": code}
     existing = _order_use(code=code, order_id=order_id)
     if existing is not None:
         return voucher_use_info(existing)
-    voucher = Voucher.objects.select_related("promotion").filter(code=code).first()
-    if voucher is None or not voucher.promotion.active:
-        raise VoucherNotFound(extra=extra)
-    window = rule_window_problem(promotion_rule(voucher.promotion), now=now)
-    if window is not None:
-        raise window(extra=extra)
     try:
         with transaction.atomic():
-            taken = (Voucher.objects.filter(Q(usage_limit__isnull=True) | Q(used__lt=F("usage_limit")), pk=voucher.pk)
-                     .update(used=F("used") + 1))
-            existing = _order_use(code=code, order_id=order_id)
-            if existing is not None:
-                raise _OrderHoldsUse(existing)
-            if not taken:
-                raise VoucherExhausted(extra=extra)
-            limit = voucher.usage_limit_per_customer
-            if limit is not None and voucher_customer_uses(voucher_id=voucher.pk, customer_id=customer_id,
-                                                           email=email) >= limit:
-                raise VoucherCustomerLimit(extra=extra)
-            use = VoucherUse.objects.create(voucher=voucher, order_id=order_id, customer_id=customer_id, email=email,
-                                            status=VoucherUseStatus.RESERVED.value, created_at=now, updated_at=now)
+            use = _use_take(code=code, order_id=order_id, customer_id=customer_id, email=email, now=now,
+                            order_checked=False)
     except _OrderHoldsUse as held:
         return voucher_use_info(held.use)
     except IntegrityError:
@@ -83,12 +64,55 @@ def voucher_use_reserve(*, code: str, order_id: UUID, customer_id: int | None, e
     return voucher_use_info(use)
 
 
+def _use_take(*, code: str, order_id: UUID, customer_id: int | None, email: str, now: datetime,
+              order_checked: bool) -> VoucherUse:
+    """The use, in the caller's transaction: the voucher's counter up by one if a use is left,
+    and its ledger row. `order_checked`: the caller knows the order holds no use of any code
+    (its first call), so the order's use is not looked for under the lock; the unique
+    (voucher, order) still refuses a second one."""
+    extra = {"voucher_code": code}
+    voucher = Voucher.objects.select_related("promotion").filter(code=code).first()
+    if voucher is None or not voucher.promotion.active:
+        raise VoucherNotFound(extra=extra)
+    window = rule_window_problem(promotion_rule(voucher.promotion), now=now)
+    if window is not None:
+        raise window(extra=extra)
+    taken = (Voucher.objects.filter(Q(usage_limit__isnull=True) | Q(used__lt=F("usage_limit")), pk=voucher.pk)
+             .update(used=F("used") + 1))
+    if not order_checked:
+        existing = _order_use(code=code, order_id=order_id)
+        if existing is not None:
+            raise _OrderHoldsUse(existing)
+    if not taken:
+        raise VoucherExhausted(extra=extra)
+    email = email.strip().lower()
+    limit = voucher.usage_limit_per_customer
+    if limit is not None and voucher_customer_uses(voucher_id=voucher.pk, customer_id=customer_id,
+                                                   email=email) >= limit:
+        raise VoucherCustomerLimit(extra=extra)
+    return VoucherUse.objects.create(voucher=voucher, order_id=order_id, customer_id=customer_id, email=email,
+                                     status=VoucherUseStatus.RESERVED.value, created_at=now, updated_at=now)
+
+
 def voucher_uses_reserve(*, codes: Sequence[str], order_id: UUID, customer_id: int | None, email: str,
-                         now: datetime | None = None) -> tuple[VoucherUseInfo, ...]:
+                         now: datetime | None = None, first: bool = False) -> tuple[VoucherUseInfo, ...]:
     """Every code's use for the order, or none (the first error undoes the others). Codes are
-    taken in a fixed order so that two orders with the same codes cannot deadlock."""
+    taken in a fixed order so that two orders with the same codes cannot deadlock.
+
+    `first`: the caller created the order moments ago and has not reserved for it before, so
+    nothing is looked up first (one transaction: per code the voucher's read, its counter's
+    update and the use's insert). Should the order hold a use after all, the insert's duplicate
+    undoes that transaction and the per-code path below answers, as for any other call."""
     now = now or timezone.now()
     ordered = sorted({voucher_code_normalize(code) for code in codes if code.strip()})
+    if first:
+        try:
+            with transaction.atomic():
+                return tuple(voucher_use_info(_use_take(code=code, order_id=order_id, customer_id=customer_id,
+                                                        email=email, now=now, order_checked=True))
+                             for code in ordered)
+        except IntegrityError:
+            pass
     with transaction.atomic():
         return tuple(voucher_use_reserve(code=code, order_id=order_id, customer_id=customer_id, email=email, now=now)
                      for code in ordered)

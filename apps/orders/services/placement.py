@@ -152,9 +152,6 @@ def order_place_from_cart(*, customer_id: int | None, snapshot: CartSnapshot, pa
     a pricing VoucherError (422, e.g. voucher_exhausted: the order is rejected, nothing held),
     then as order_place: OutOfStock, PaymentDeclined, PaymentProviderUnavailable."""
     key = cart_order_key(snapshot.cart_id, idempotency_key)
-    existing = Order.objects.filter(cart_id=snapshot.cart_id, idempotency_key=key).first()
-    if existing is not None:
-        return _placement_resume(existing, payment_token)
     currency = snapshot.currency
     snapshot_check(snapshot)
     try:
@@ -169,10 +166,12 @@ def order_place_from_cart(*, customer_id: int | None, snapshot: CartSnapshot, pa
             shipping_address=dict(snapshot.shipping_address), billing_address=dict(snapshot.billing_address),
             shipping_method=snapshot.shipping_method, shipping_method_id=snapshot.shipping_method_id)
     except IntegrityError:
-        # Another completion of this cart placed an order that is still alive (order_cart_uniq).
+        # Placed before with this key (order_cart_key_uniq: continue or answer that order), or
+        # another completion of this cart placed an order that is still alive (order_cart_uniq).
+        same = Order.objects.filter(cart_id=snapshot.cart_id, idempotency_key=key).first()
+        if same is not None:
+            return _placement_resume(same, payment_token)
         live = Order.objects.filter(cart_id=snapshot.cart_id).exclude(status__in=FAILED).first()
-        if live is not None and live.idempotency_key == key:
-            return _placement_resume(live, payment_token)
         raise CartAlreadyOrdered(extra={"cart_id": str(snapshot.cart_id),
                                         "order_id": str(live.id) if live else None}) from None
     timeline = list(created)
@@ -244,7 +243,7 @@ def _placement_run(order: Order, lines: Sequence[OrderLine], payment_token: str,
     if reserved_here:
         if not begun:
             later.append(_saga_step(order, Step.RESERVING, _reserving_message(order)))
-        _vouchers_reserve_or_reject(order, later)
+        _vouchers_reserve_or_reject(order, later, first=begun)
         _reserve_or_reject(order, lines, later)
         later.append(_saga_step(order, Step.AUTHORIZING, "Stock held; authorizing payment"))
     if order.saga_step != Step.AUTHORIZING:
@@ -271,7 +270,7 @@ def _name_order(error: ApplicationError, order: Order) -> None:
     error.extra.update(order_id=str(order.id), order_number=order.number)
 
 
-def _vouchers_reserve_or_reject(order: Order, earlier: Sequence[OrderEvent]) -> None:
+def _vouchers_reserve_or_reject(order: Order, earlier: Sequence[OrderEvent], *, first: bool) -> None:
     """One use of each of the order's codes, idempotent per order, before any money moves. A code
     with no use left (or past its end, or over the customer's limit) rejects the order: 422
     with the voucher's code, nothing held."""
@@ -279,7 +278,7 @@ def _vouchers_reserve_or_reject(order: Order, earlier: Sequence[OrderEvent]) -> 
         return
     try:
         pricing.voucher_uses_reserve(codes=order.voucher_codes, order_id=order.id, customer_id=order.customer_id,
-                                     email=order.email)
+                                     email=order.email, first=first)
     except pricing.VoucherError as exc:
         code = exc.extra.get("voucher_code", "")
         placement_compensate(order, Status.REJECTED, f"Voucher {code}: {exc.detail}", earlier=earlier)
