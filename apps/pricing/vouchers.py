@@ -87,8 +87,10 @@ def _use_take(*, code: str, order_id: UUID, customer_id: int | None, email: str,
         raise VoucherExhausted(extra=extra)
     email = email.strip().lower()
     limit = voucher.usage_limit_per_customer
-    if limit is not None and voucher_customer_uses(voucher_id=voucher.pk, customer_id=customer_id,
-                                                   email=email) >= limit:
+    # The order's own use, if it holds one after all, is not the customer's other use: the
+    # insert's duplicate answers for it.
+    if limit is not None and voucher_customer_uses(voucher_id=voucher.pk, customer_id=customer_id, email=email,
+                                                   exclude_order_id=order_id) >= limit:
         raise VoucherCustomerLimit(extra=extra)
     return VoucherUse.objects.create(voucher=voucher, order_id=order_id, customer_id=customer_id, email=email,
                                      status=VoucherUseStatus.RESERVED.value, created_at=now, updated_at=now)

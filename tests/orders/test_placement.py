@@ -6,11 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.common.messaging.schemas import validate_event_data
 from apps.common.models import OutboxEvent
+from apps.orders.customers import guest_orders_attach
 from apps.orders.models import Order
+from apps.orders.services.transitions import order_paid_event, order_transition
 from tests.orders.conftest import DECLINED, available, held_for, payment_status, place
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -262,3 +265,24 @@ def test_a_body_nested_too_deep_is_a_400_problem(customer_client, stock, endpoin
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "malformed_request"
     assert list(Order.objects.values_list("status", flat=True)) == ["confirmed"]
+
+
+
+def test_a_guest_order_that_joins_an_account_mid_placement_is_confirmed_in_that_account(customer):
+    # A transition writes the order it holds without reading it back: the one column changed
+    # without a new version (the customer, when a guest verifies their email mid-saga) must
+    # neither fail the placement nor be lost from the order or its event.
+    now = timezone.now()
+    order = Order.objects.create(number="CGUEST0001", customer=None, email=customer.email, currency="USD",
+                                 subtotal="10.00", total="10.00", idempotency_key="guest-1", created_at=now,
+                                 updated_at=now)
+    held = Order.objects.get(pk=order.pk)  # as the saga holds it, read before the email was verified
+    assert guest_orders_attach(email=customer.email, customer_id=customer.pk) == 1
+
+    order_transition(held, "confirmed", message="Stock held and payment authorized", payment_id=uuid.uuid4(),
+                     emit=[order_paid_event])
+
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.status, stored.customer_id, stored.version) == ("confirmed", customer.pk, 2)
+    (event,) = OutboxEvent.objects.filter(aggregate_id=str(order.pk), event_type="orders.order_paid")
+    assert event.data["customer_id"] == customer.pk

@@ -176,6 +176,33 @@ def test_an_order_s_codes_are_all_taken_or_none():
     assert Voucher.objects.get(code="FREE").used == 0
 
 
+def test_a_first_reservation_repeated_for_the_same_order_still_takes_one_use():
+    # The fast path for an order's first reservation reads nothing first: a repeat must still
+    # find the order's use (by the duplicate) and not take a second one.
+    voucher = VoucherFactory(code="TEN", usage_limit=10, usage_limit_per_customer=1)
+    order = uuid.uuid4()
+
+    uses = [pricing.voucher_uses_reserve(codes=["ten"], order_id=order, customer_id=7, email="a@example.com",
+                                         now=NOW, first=True) for _ in range(2)]
+
+    voucher.refresh_from_db()
+    assert uses[0] == uses[1]
+    assert (uses[0][0].status, voucher.used) == (pricing.VoucherUseStatus.RESERVED, 1)
+
+
+def test_a_first_reservation_of_all_codes_is_all_or_none_too():
+    VoucherFactory(code="FREE", promotion=PromotionFactory(kind="free_shipping", combinable=True))
+    VoucherFactory(code="GONE", promotion=PromotionFactory(ends_at=NOW - timedelta(days=1), combinable=True))
+    order = uuid.uuid4()
+
+    with pytest.raises(pricing.VoucherExpired):
+        pricing.voucher_uses_reserve(codes=["free", "gone"], order_id=order, customer_id=7, email="a@example.com",
+                                     now=NOW, first=True)
+
+    assert pricing.voucher_uses_of_order(order_id=order) == ()
+    assert Voucher.objects.get(code="FREE").used == 0
+
+
 def test_the_usage_report_counts_each_voucher_s_uses_by_status():
     promotion = PromotionFactory(name="Spring")
     VoucherFactory(code="SPRING", promotion=promotion, usage_limit=5)
