@@ -1,13 +1,15 @@
 import functools
+import json
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from apps.catalog import selectors
-from apps.catalog.cache import product_detail_cached, product_list_cached
+from apps.catalog.cache import CachedRead, product_detail_cached, product_list_cached
 from apps.catalog.errors import ProductNotFound
 from apps.catalog.serializers import (
     ProductCreateSerializer,
@@ -71,10 +73,10 @@ def _no_filters() -> tuple:
     return tuple(filters.validated_data.items())
 
 
-def _filters(params) -> dict:
-    """The list's validated filters. A request without query parameters (the catalog's first
-    page, the most read one) reuses the empty filters' result: building the serializer's
-    fields cost as much as the rest of a cached read."""
+def list_filters(params) -> dict:
+    """The list's validated filters (a ValidationError if they are not). A request without query
+    parameters (the catalog's first page, the most read one) reuses the empty filters' result:
+    building the serializer's fields cost as much as the rest of a cached read."""
     if not params:
         return dict(_no_filters())
     filters = ProductFilterSerializer(data=params)
@@ -82,11 +84,28 @@ def _filters(params) -> dict:
     return filters.validated_data
 
 
+def list_page_parts(request, *, filters: dict, staff: bool) -> list[tuple[str, object]]:
+    """Everything a list page depends on, its cache key (apps.catalog.fast finds pages by it too):
+    the filters, who asks, and the address it was asked at (the page and the page size are in it,
+    and the links to the next and previous pages repeat its host and every query parameter)."""
+    return [*filters.items(), ("staff", staff), ("url", request.build_absolute_uri())]
+
+
+def _rendered(data, *, etag: str | None = None) -> CachedRead:
+    """What the cache keeps: the body as DRF's JSONRenderer renders it for application/json."""
+    return CachedRead(body=JSONRenderer().render(data), etag=etag)
+
+
 def _detail_data(sku: str) -> dict | None:
     product = selectors.product_find(sku=sku)
     if product is None:
         return None
     return ProductDetailSerializer(product, context={"stock": selectors.stock_find(sku=sku)}).data
+
+
+def _detail_read(sku: str) -> CachedRead | None:
+    data = _detail_data(sku)
+    return None if data is None else _rendered(data, etag=f'"{data["version"]}"')
 
 
 def _detail_response(sku: str, status_code=status.HTTP_200_OK, headers=None) -> Response:
@@ -125,26 +144,24 @@ class ProductViewSet(viewsets.GenericViewSet):
         """Products on sale by SKU, filtered by the query parameters; staff with catalog.view_product
         also see inactive ones.
         Anyone may read; pages are cached for CATALOG_CACHE_LIST_SECONDS at most (writes clear them)."""
-        filters = _filters(request.query_params)
+        filters = list_filters(request.query_params)
         staff = request.user.has_perm("catalog.view_product")
 
-        def build() -> dict:
+        def build() -> CachedRead:
             queryset = selectors.product_list(include_inactive=staff, **filters)
             page = self.paginate_queryset(queryset)
-            return self.get_paginated_response(ProductSerializer(page, many=True).data).data
+            return _rendered(self.get_paginated_response(ProductSerializer(page, many=True).data).data)
 
-        # Everything the page depends on: the filters, the page asked for, who asks, the links' host.
-        parts = [*filters.items(), ("staff", staff), ("host", request.build_absolute_uri("/")),
-                 *((name, request.query_params.get(name, "")) for name in ("cursor", "page_size"))]
-        return Response(product_list_cached(parts=parts, build=build))
+        cached = product_list_cached(parts=list_page_parts(request, filters=filters, staff=staff), build=build)
+        return Response(json.loads(cached.body))
 
     @extend_schema(parameters=[ETAG], responses={200: ProductDetailSerializer, **ERRORS})
     def retrieve(self, request, sku=None):
         """One product with its stock. Anyone may read. Its ETag is what If-Match takes."""
-        data = product_detail_cached(sku=sku, build=lambda: _detail_data(sku))
-        if data is None:
+        cached = product_detail_cached(sku=sku, build=lambda: _detail_read(sku))
+        if cached is None:
             raise ProductNotFound(f"No product with SKU {sku}.")
-        return Response(data, headers={"ETag": f'"{data["version"]}"'})
+        return Response(json.loads(cached.body), headers={"ETag": cached.etag})
 
     @extend_schema(request=ProductCreateSerializer, parameters=[ETAG_CREATED], examples=CREATE_EXAMPLES,
                    responses={201: ProductDetailSerializer, **ERRORS})

@@ -11,6 +11,7 @@ one window and again at the start of the next. Retry-After is the time left in t
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from django.core.cache import cache, caches
 from django_redis import get_redis_connection
@@ -55,24 +56,49 @@ def _window_count_portable(key: str, *, timeout: int) -> int | None:
             return None
 
 
+@dataclass(frozen=True)
+class Window:
+    """The counter a request counts against: `key` (a cache key) expires `timeout` seconds after
+    its first count; the window allows `limit` requests and ends `left` seconds from now."""
+
+    key: str
+    timeout: int
+    limit: int
+    left: float
+
+
 class FixedWindowMixin:
-    """For a SimpleRateThrottle subclass: keeps its cache key (scope + user or address) and rate."""
+    """For a SimpleRateThrottle subclass: keeps its cache key (scope + user or address) and rate.
+    window() and admit() let a caller that counts by itself (apps.catalog.fast counts in the
+    same round trip as its read) decide as allow_request() does."""
 
     wait_seconds: float = 0.0
 
-    def allow_request(self, request, view) -> bool:
+    def window(self, request, view) -> Window | None:
+        """The counter this request counts against; None: this rate does not apply to it."""
         if self.rate is None:
-            return True
+            return None
         self.key = self.get_cache_key(request, view)
         if self.key is None:
-            return True
+            return None
         now = self.timer()
-        window = math.floor(now / self.duration)
-        count = window_count(f"{self.key}:{window}", timeout=self.duration + 1)
-        if count is not None and count > self.num_requests:
-            self.wait_seconds = (window + 1) * self.duration - now
+        index = math.floor(now / self.duration)
+        return Window(key=f"{self.key}:{index}", timeout=self.duration + 1, limit=self.num_requests,
+                      left=(index + 1) * self.duration - now)
+
+    def admit(self, window: Window, count: int | None) -> bool:
+        """Whether the request that brought the counter to `count` (None: not counted, the cache
+        is down) may pass; if not, wait() says for how long."""
+        if count is not None and count > window.limit:
+            self.wait_seconds = window.left
             return False
         return True
+
+    def allow_request(self, request, view) -> bool:
+        window = self.window(request, view)
+        if window is None:
+            return True
+        return self.admit(window, window_count(window.key, timeout=window.timeout))
 
     def wait(self) -> float:
         return max(self.wait_seconds, 1.0)
