@@ -162,7 +162,7 @@ def _perform(tx: PaymentTransaction, payment: Payment, breaker: CircuitBreaker,
     """Steps 2 and 3; `payment` as it was when `tx` was recorded pending."""
     result = _send(breaker, tx, call)
     if result is not None:
-        tx, _ = operation_resolve(tx.id, result, source="response", pending=(tx, payment.version))
+        tx, _ = operation_resolve(tx.id, result, source="response", pending=(tx, payment))
     else:
         tx.refresh_from_db()  # a webhook may have brought the outcome meanwhile
     return _answer(tx)

@@ -5,6 +5,7 @@ one source makes the transition, writes its audit row and its outbox event."""
 
 from __future__ import annotations
 
+import copy
 import logging
 from uuid import UUID
 
@@ -55,57 +56,75 @@ def _event_for(payment: Payment, tx: PaymentTransaction, refund: Refund | None) 
     return events.PaymentRefunded(**fields, refund_id=refund.id)
 
 
+def _outcome_apply(payment: Payment, tx: PaymentTransaction, result: ProviderResult, *, source: str,
+                   now) -> dict:
+    """The outcome applied to `payment` in memory (status, amounts, a new version); returns the
+    operation's fields that record it."""
+    before = payment.status
+    approved = result.outcome == Outcome.APPROVED
+    target = before
+    if tx.operation == Op.AUTHORIZE:
+        target = states.status_after_authorize(approved=approved)
+        if approved:
+            payment.amount_authorized = tx.amount
+            payment.provider_reference = result.reference
+    elif approved and tx.operation == Op.CAPTURE:
+        payment.amount_captured += tx.amount
+        target = states.status_after_capture(authorized=payment.amount_authorized, captured=payment.amount_captured)
+    elif approved and tx.operation == Op.VOID:
+        target = states.status_after_void(captured=payment.amount_captured)
+    elif approved and tx.operation == Op.REFUND:
+        payment.amount_refunded += tx.amount
+        target = states.status_after_refund(captured=payment.amount_captured, refunded=payment.amount_refunded)
+    if target != before:
+        states.transition_check(before, target)
+    payment.status = target
+    payment.version += 1
+    payment.updated_at = now
+    return {"outcome": TX_OUTCOME[result.outcome], "provider_reference": result.reference[:255],
+            "decline_code": result.decline_code[:60], "message": (result.message or tx.message)[:255],
+            "raw_response": result.raw, "resolved_by": source, "status_before": before, "status_after": target,
+            "result": _info_json(payment), "resolved_at": now}
+
+
 def operation_resolve(tx_id: UUID, result: ProviderResult, *, source: str,
-                      pending: tuple[PaymentTransaction, int] | None = None) -> tuple[PaymentTransaction, bool]:
+                      pending: tuple[PaymentTransaction, Payment] | None = None) -> tuple[PaymentTransaction, bool]:
     """Apply a provider's definitive outcome to a pending operation: (the operation, applied?).
     An operation that has its outcome already is left as it is.
 
-    `pending` is the operation as its caller recorded it moments ago, with the payment's version
-    then (the synchronous answer). Every resolution of any operation of the payment gives it a
-    new version under its lock, so if the version is still that one, the operation is still
-    pending and is not read again."""
+    `pending` is the operation as its caller recorded it moments ago, with the payment as it was
+    then (the synchronous answer). Every write of a payment gives it a new version, so if the
+    payment is still at that version, nothing resolved any of its operations meanwhile: the
+    payment is written by one update conditional on that version, and neither it nor the
+    operation is read again. Otherwise (a webhook or reconciliation came first), the payment is
+    locked and the operation read under the lock, as every other source does."""
     now = timezone.now()
     with transaction.atomic():
-        if pending is None:
-            payment_id = PaymentTransaction.objects.filter(pk=tx_id).values_list("payment_id", flat=True).get()
-        else:
-            payment_id = pending[0].payment_id
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
-        known = pending is not None and payment.version == pending[1]
-        tx = pending[0] if known else PaymentTransaction.objects.select_for_update().get(pk=tx_id)
-        if tx.outcome != TxOutcome.PENDING:
-            return tx, False
-        before = payment.status
-        approved = result.outcome == Outcome.APPROVED
-        target = before
-        if tx.operation == Op.AUTHORIZE:
-            target = states.status_after_authorize(approved=approved)
-            if approved:
-                payment.amount_authorized = tx.amount
-                payment.provider_reference = result.reference
-        elif approved and tx.operation == Op.CAPTURE:
-            payment.amount_captured += tx.amount
-            target = states.status_after_capture(authorized=payment.amount_authorized,
-                                                 captured=payment.amount_captured)
-        elif approved and tx.operation == Op.VOID:
-            target = states.status_after_void(captured=payment.amount_captured)
-        elif approved and tx.operation == Op.REFUND:
-            payment.amount_refunded += tx.amount
-            target = states.status_after_refund(captured=payment.amount_captured, refunded=payment.amount_refunded)
-        if target != before:
-            states.transition_check(before, target)
-        payment.status = target
-        payment.version += 1
-        payment.updated_at = now
-
-        outcome = {"outcome": TX_OUTCOME[result.outcome], "provider_reference": result.reference[:255],
-                   "decline_code": result.decline_code[:60], "message": (result.message or tx.message)[:255],
-                   "raw_response": result.raw, "resolved_by": source, "status_before": before,
-                   "status_after": target, "result": _info_json(payment), "resolved_at": now}
+        outcome = None
+        if pending is not None:
+            tx, payment = pending[0], copy.copy(pending[1])
+            seen = payment.version
+            outcome = _outcome_apply(payment, tx, result, source=source, now=now)
+            written = {field.attname: getattr(payment, field.attname)
+                       for field in Payment._meta.concrete_fields if not field.primary_key}
+            if not Payment.objects.filter(pk=payment.pk, version=seen).update(**written):
+                outcome = None
+        if outcome is None:
+            if pending is None:
+                payment_id = PaymentTransaction.objects.filter(pk=tx_id).values_list("payment_id", flat=True).get()
+            else:
+                payment_id = pending[0].payment_id
+            payment = Payment.objects.select_for_update().get(pk=payment_id)
+            tx = PaymentTransaction.objects.select_for_update().get(pk=tx_id)
+            if tx.outcome != TxOutcome.PENDING:
+                return tx, False
+            outcome = _outcome_apply(payment, tx, result, source=source, now=now)
+            payment.save()
         for name, value in outcome.items():
             setattr(tx, name, value)
         tx.save(update_fields=list(outcome))
-        payment.save()
+        before, target = outcome["status_before"], outcome["status_after"]
+        approved = result.outcome == Outcome.APPROVED
 
         refund = None
         if tx.operation == Op.REFUND:
