@@ -66,6 +66,14 @@ class CompletionRequest:
 
 
 @dataclass(frozen=True)
+class CartCaller:
+    """Who asks: a customer's cart answers to that customer only, a guest cart to its token."""
+
+    user: Any
+    token: str | None
+
+
+@dataclass(frozen=True)
 class _Begun:
     snapshot: orders.CartSnapshot
     customer_id: int | None
@@ -80,8 +88,10 @@ class CompletionRecovery(enum.Enum):
     NOT_STUCK = "not_stuck"  # not completing (any more)
 
 
-def cart_complete(*, cart: Cart, customer_email: str, request: CompletionRequest) -> orders.PlacedOrder:
-    """Complete `cart` (already found for its caller) into its order: a customer's cart into
+def cart_complete(*, cart_id, caller: CartCaller, customer_email: str,
+                  request: CompletionRequest) -> orders.PlacedOrder:
+    """Complete the cart, if `caller` may use it (else CartNotFound, 404: found and checked in the
+    locked read that begins the completion, not read before it) into its order: a customer's cart into
     their order (to `customer_email` unless the request names another), a guest cart into a
     guest order to the request's email. The same Idempotency-Key again, once completed, answers
     the same order. Raises the checkout errors of the begin step (nothing changed, except
@@ -89,9 +99,10 @@ def cart_complete(*, cart: Cart, customer_email: str, request: CompletionRequest
     OutOfStock (409), a VoucherError (422, e.g. voucher_exhausted: another order took the last
     use), PaymentDeclined (402), PaymentProviderUnavailable (503), each leaving the cart open
     with `last_failure` and nothing held."""
-    begun = _completion_begin(cart_id=cart.pk, customer_email=customer_email, request=request)
+    begun = _completion_begin(cart_id=cart_id, caller=caller, customer_email=customer_email, request=request)
     if isinstance(begun, orders.PlacedOrder):
         return begun  # completed before with this key
+    cart_pk = begun.snapshot.cart_id
     key = request.idempotency_key
     try:
         placed = orders.cart_order_place(customer_id=begun.customer_id, snapshot=begun.snapshot,
@@ -99,34 +110,34 @@ def cart_complete(*, cart: Cart, customer_email: str, request: CompletionRequest
                                          idempotency_key=key)
     except orders.CartAlreadyOrdered as exc:
         # Another completion's order stands (a completion the recovery had given up on): the cart is its.
-        existing = orders.cart_order(cart_id=cart.pk)
+        existing = orders.cart_order(cart_id=cart_pk)
         if existing is not None and existing.state is orders.PlacementState.PLACED:
-            _completion_close(cart_id=cart.pk, key=key, order_id=existing.order_id, any_key=True)
+            _completion_close(cart_id=cart_pk, key=key, order_id=existing.order_id, any_key=True)
         raise exc
     except (orders.OutOfStock, pricing_api.VoucherError, orders.PaymentDeclined, orders.PaymentProviderUnavailable,
             orders.OrderTotalMismatch) as exc:
-        _completion_reopen(cart_id=cart.pk, key=key, failure=_failure(exc))
+        _completion_reopen(cart_id=cart_pk, key=key, failure=_failure(exc))
         raise
     if placed.state is orders.PlacementState.FAILED:
         # A retry with the key of an attempt that failed (its answer was lost): the same failure.
         error = CartOrderFailed(f"Order {placed.number} ended {placed.status}.",
                                 extra={"order_id": str(placed.order_id), "order_status": placed.status})
-        _completion_reopen(cart_id=cart.pk, key=key, failure=_failure(error))
+        _completion_reopen(cart_id=cart_pk, key=key, failure=_failure(error))
         raise error
     if placed.state is orders.PlacementState.PENDING:
         # The saga stopped short without an answer (it never should): recovery ends it.
         raise CartCompleting(f"Order {placed.number} is still being placed.", headers={"Retry-After": "5"})
-    _completion_close(cart_id=cart.pk, key=key, order_id=placed.order_id)
+    _completion_close(cart_id=cart_pk, key=key, order_id=placed.order_id)
     return placed
 
 
-def _completion_begin(*, cart_id: uuid.UUID, customer_email: str,
+def _completion_begin(*, cart_id, caller: CartCaller, customer_email: str,
                       request: CompletionRequest) -> _Begun | orders.PlacedOrder:
     """Check and price the locked cart, and move it to `completing`; or, completed before with
     this key, its order."""
     refusal = None
     with transaction.atomic():
-        cart = Cart.objects.select_for_update().get(pk=cart_id)
+        cart = selectors.cart_for_caller(cart_id=cart_id, user=caller.user, token=caller.token, lock=True)
         if cart.status == Status.CLOSED and cart.closed_reason == Reason.COMPLETED:
             if cart.completion_key != request.idempotency_key:
                 raise CartClosed("The cart was completed already.", extra={"order_id": str(cart.order_id)})
@@ -150,7 +161,7 @@ def _completion_begin(*, cart_id: uuid.UUID, customer_email: str,
             _failure_write(cart.pk, _failure(refusal))
     if refusal is not None:
         raise refusal
-    placed = orders.cart_order(cart_id=cart_id)
+    placed = orders.cart_order(cart_id=cart.pk)
     if placed is None:  # closed by hand without an order: nothing to answer with
         raise CartClosed("The cart was completed already.", extra={"order_id": str(cart.order_id)})
     return placed

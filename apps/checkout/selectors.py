@@ -42,11 +42,13 @@ def cart_expired(cart: Cart, *, now: datetime | None = None) -> bool:
     return cart.status == Cart.Status.OPEN and cart.expires_at <= (now or timezone.now())
 
 
-def cart_for_caller(*, cart_id, user, token: str | None) -> Cart:
+def cart_for_caller(*, cart_id, user, token: str | None, lock: bool = False) -> Cart:
     """The cart, if this caller may use it: a customer's cart by that customer only, a guest cart
-    by whoever holds its token. Anything else is 404, whether the cart exists or not."""
+    by whoever holds its token. Anything else is 404, whether the cart exists or not. `lock`:
+    read it locked (select_for_update), inside the caller's transaction."""
+    carts = Cart.objects.select_for_update() if lock else Cart.objects
     try:
-        cart = Cart.objects.filter(pk=uuid.UUID(str(cart_id))).first()
+        cart = carts.filter(pk=uuid.UUID(str(cart_id))).first()
     except ValueError:
         cart = None
     if cart is None or cart_expired(cart):

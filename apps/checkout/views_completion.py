@@ -6,8 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.checkout import selectors
-from apps.checkout.completion import CompletionRequest, cart_complete
+from apps.checkout.completion import CartCaller, CompletionRequest, cart_complete
 from apps.checkout.tokens import HEADER as CART_TOKEN_HEADER
 from apps.common.http.conditional import if_match_version
 from apps.common.http.idempotency import idempotency_key_parameter, idempotent
@@ -64,7 +63,6 @@ class CartCompleteView(APIView):
         `out_of_stock` naming the `skus`, with nothing held; a declined payment is 402, a payment
         processor that cannot answer 503: in each case the cart stays open and says why in
         `last_failure`."""
-        cart = selectors.cart_for_caller(cart_id=pk, user=request.user, token=request.headers.get(CART_TOKEN_HEADER))
         serializer = CartCompleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -73,7 +71,9 @@ class CartCompleteView(APIView):
             email=data.get("email", ""), phone=data.get("phone", ""),
             expected_version=if_match_version(request.headers.get("If-Match")))
         customer_email = request.user.email if request.user.is_authenticated else ""
-        placed = cart_complete(cart=cart, customer_email=customer_email, request=completion)
+        placed = cart_complete(cart_id=pk, caller=CartCaller(user=request.user,
+                                                             token=request.headers.get(CART_TOKEN_HEADER)),
+                               customer_email=customer_email, request=completion)
         return Response(placed.detail, status=status.HTTP_201_CREATED, headers={
             "ETag": f'"{placed.version}"', "Location": f"/api/v1/orders/{placed.order_id}/",
             "Cache-Control": "no-store"})
