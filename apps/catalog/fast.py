@@ -64,16 +64,17 @@ def _counter(window: Window | None) -> dict:
 
 
 def _detail_hit(request: HttpRequest, kwargs: dict, window: Window | None) -> CountedHit | None:
-    if request.GET:
+    if request.META.get("QUERY_STRING"):
         return None
     return product_detail_hit(sku=kwargs["sku"], **_counter(window))
 
 
 def _list_hit(request: HttpRequest, kwargs: dict, window: Window | None) -> CountedHit | None:
-    if not LIST_PARAMETERS.issuperset(request.GET):
+    params = request.GET if request.META.get("QUERY_STRING") else {}  # the first page's, parsed only if any
+    if not LIST_PARAMETERS.issuperset(params):
         return None
     try:
-        filters = list_filters(request.GET)
+        filters = list_filters(params)
     except ValidationError:
         return None  # DRF's view answers the 400
     return product_list_hit(parts=list_page_parts(request, filters=filters, staff=False), **_counter(window))
@@ -103,8 +104,8 @@ def served_from_cache(drf_view, lookup: Lookup):
     def view(request: HttpRequest, *args, **kwargs):
         if not _anonymous_json_read(request):
             return drf_view(request, *args, **kwargs)
-        # The throttle's key looks at request.user, hence the session: SessionMiddleware adds
-        # Vary: Cookie, as to DRF's answers (SessionAuthentication looks at it).
+        # The throttle's key looks at request.user, hence at the session: SessionMiddleware adds
+        # Vary: Cookie, as to DRF's answers (SessionAuthentication looks at it too).
         throttle = AnonThrottle()
         window = throttle.window(request, None)
         hit = lookup(request, kwargs, window)
