@@ -23,6 +23,20 @@ def currency_exponent(currency: str) -> int:
     return _EXPONENTS.get(currency, 2)
 
 
+def minor_unit(currency: str) -> Decimal:
+    """The currency's smallest amount: 0.01 for EUR, 1 for JPY, 0.001 for KWD."""
+    return Decimal(1).scaleb(-currency_exponent(currency))
+
+
+def money_round(amount: Decimal, currency: str) -> Decimal:
+    """Half up to the minor unit (money() refuses extra digits; this rounds them)."""
+    return _rounded(amount, currency_exponent(currency))
+
+
+def _rounded(amount: Decimal, exponent: int) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
+
+
 def money(amount, currency: str) -> Decimal:
     """Parse and validate an amount for `currency`: no floats, no more digits than the minor unit."""
     if isinstance(amount, float):
@@ -33,15 +47,13 @@ def money(amount, currency: str) -> Decimal:
         raise InvalidMoney(f"{amount!r} is not a number.") from exc
     if not value.is_finite():
         raise InvalidMoney("Money must be finite.")
-    exponent = currency_exponent(currency)
-    quantum = Decimal(1).scaleb(-exponent)
-    if value != value.quantize(quantum, rounding=ROUND_HALF_UP):
-        raise InvalidMoney(f"{currency} amounts have at most {exponent} decimal places.")
-    return value.quantize(quantum)
+    rounded = money_round(value, currency)
+    if value != rounded:
+        raise InvalidMoney(f"{currency} amounts have at most {currency_exponent(currency)} decimal places.")
+    return rounded
 
 
 def money_display(amount, currency: str) -> str:
-    """For people: the amount at its currency's minor unit, then the code ("39.99 USD")."""
-    exponent = _EXPONENTS.get(currency, 2)
-    value = Decimal(str(amount)).quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
-    return f"{value} {currency}"
+    """For people: the amount at its currency's minor unit, then the code ("39.99 USD"); any
+    code, accepted here or not (2 places unless ISO 4217 says otherwise)."""
+    return f"{_rounded(Decimal(str(amount)), _EXPONENTS.get(currency, 2))} {currency}"

@@ -1,22 +1,12 @@
-"""Rounding to the currency's minor unit, and splitting an amount over weighted parts so that the
+"""Splitting an amount over weighted parts so that the
 parts sum exactly to it (largest remainder)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
-from apps.common.money import currency_exponent
-
-
-def minor_unit(currency: str) -> Decimal:
-    """The currency's smallest amount: 0.01 for EUR, 1 for JPY, 0.001 for KWD."""
-    return Decimal(1).scaleb(-currency_exponent(currency))
-
-
-def money_round(amount: Decimal, currency: str) -> Decimal:
-    """Half up to the minor unit (apps.common.money.money refuses extra digits; this rounds them)."""
-    return amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+from apps.common.money import minor_unit
 
 
 def apportion(total: Decimal, weights: Sequence[tuple[str, Decimal]], currency: str) -> tuple[tuple[str, Decimal], ...]:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from apps.pricing.amounts import apportion, money_round
+from apps.common.money import money_round
+from apps.pricing.amounts import apportion
 from apps.pricing.errors import (
     VoucherError,
     VoucherExpired,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from apps.pricing.amounts import money_round
+from apps.common.money import money_round
 from apps.pricing.types import LineRefund
 
 

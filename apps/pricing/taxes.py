@@ -22,8 +22,8 @@ from typing import Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.common.money import money_round
 from apps.pricing import selectors
-from apps.pricing.amounts import money_round
 from apps.pricing.types import (
     SHIPPING_KEY,
     STANDARD,

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from apps.common.http.problems import ApplicationError
 from apps.common.models import OutboxEvent
+from apps.common.money import minor_unit
 from apps.orders import api as orders_api
 from apps.orders.models import Order, RefundRecord
 from apps.orders.services.lifecycle import order_refund, order_ship
 from apps.orders.types import LineRequest
 from apps.payments import api as payments_api
 from apps.pricing import api as pricing
-from apps.pricing.amounts import minor_unit
 from tests.catalog.factories import ProductFactory
 from tests.checkout import conftest as checkout_fixtures
 from tests.checkout.conftest import BERLIN, apply_code, cart_create, cart_url, token_header

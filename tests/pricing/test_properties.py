@@ -7,8 +7,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from apps.common.money import minor_unit
 from apps.pricing import api as pricing
-from apps.pricing.amounts import minor_unit
 from tests.pricing.helpers import GERMANY, totals
 
 CURRENCIES = ["EUR", "JPY", "KWD"]
