@@ -16,7 +16,7 @@ from apps.notifications.models import Channel, Delivery
 from apps.notifications.outcomes import DeliveryFailed, SendResult, http_post
 from apps.notifications.signing import signature_header
 from apps.notifications.sms import E164, sms_gateway
-from apps.notifications.ssrf import UnsafeDestination, guarded_session, url_check
+from apps.notifications.ssrf import UnsafeDestination, url_check, webhook_session
 
 
 def channel_send(delivery: Delivery) -> SendResult:
@@ -81,9 +81,8 @@ def webhook_send(delivery: Delivery) -> SendResult:
     }
     try:
         url_check(endpoint.url)
-        with guarded_session() as session:
-            return http_post(session, endpoint.url, receiver="the endpoint", data=body, headers=headers,
-                             timeout=settings.NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS)
+        return http_post(webhook_session(), endpoint.url, receiver="the endpoint", data=body, headers=headers,
+                         timeout=settings.NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS)
     except UnsafeDestination as exc:
         raise DeliveryFailed(f"refused: {exc}", permanent=True) from exc
 

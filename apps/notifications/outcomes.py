@@ -9,7 +9,13 @@ import enum
 import math
 
 import requests
+import urllib3
 from django.utils import timezone
+
+# What is kept of a receiver's answer; and how much more of it is read (and thrown away) so that
+# its connection can serve the next request. A longer answer costs its connection, not more reads.
+EXCERPT_BYTES = 500
+DRAIN_BYTES = 64 * 1024
 
 
 class AttemptKind(enum.StrEnum):
@@ -83,7 +89,8 @@ def http_post(client, url: str, *, receiver: str, **kwargs) -> SendResult:
     are not followed; `receiver` names the other side in errors."""
     try:
         with client.post(url, allow_redirects=False, stream=True, **kwargs) as response:
-            excerpt = response.raw.read(500, decode_content=True).decode("utf-8", "replace")
+            excerpt = response.raw.read(EXCERPT_BYTES, decode_content=True).decode("utf-8", "replace")
+            _drain(response.raw)
             return http_outcome(response.status_code, response.headers, excerpt)
     except requests.Timeout as exc:
         raise DeliveryFailed(f"{receiver} timed out: {exc}", permanent=False) from exc
@@ -91,3 +98,14 @@ def http_post(client, url: str, *, receiver: str, **kwargs) -> SendResult:
         raise DeliveryFailed(f"cannot reach {receiver}: {exc}", permanent=False) from exc
     except requests.RequestException as exc:
         raise DeliveryFailed(f"request to {receiver} failed: {exc}", permanent=True) from exc
+
+
+def _drain(raw) -> None:
+    """Read the rest of a short answer: its connection then goes back to the pool (urllib3
+    releases it at the body's end). A longer or broken one is left, and closed with the response."""
+    left = DRAIN_BYTES
+    try:
+        while left > 0 and (chunk := raw.read(min(left, 8192), decode_content=True)):
+            left -= len(chunk)
+    except (urllib3.exceptions.HTTPError, OSError):
+        return

@@ -81,16 +81,25 @@ class HttpReceiver:
     """Answers each request with the next scripted reply (default 200). Like a Standard Webhooks
     receiver it processes each webhook-id once: `processed` keeps the first body per id."""
 
-    def __init__(self):
+    def __init__(self, *, keep_alive: bool = False):
         self.requests: list[Received] = []
         self.processed: dict[str, bytes] = {}
         self.replies: list[dict] = []  # {"status": 500, "headers": {...}, "delay": 0.0, "hold": Event}
         self.default = {"status": 200}
         self.first_request = threading.Event()
+        self.connections = 0  # TCP connections accepted
         self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # HTTP/1.1 keeps a connection open for the next request (HTTP/1.0 closes it).
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+            def setup(self):
+                super().setup()
+                with receiver._lock:
+                    receiver.connections += 1
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {name.lower(): value for name, value in self.headers.items()}
@@ -138,6 +147,14 @@ class HttpReceiver:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture
+def keep_alive_receiver():
+    """A webhook receiver that keeps connections open between requests, as most servers do."""
+    server = HttpReceiver(keep_alive=True).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -35,6 +35,9 @@ NOTIFICATIONS_SMS_GATEWAY_TOKEN = env("NOTIFICATIONS_SMS_GATEWAY_TOKEN", default
 NOTIFICATIONS_SMS_TIMEOUT_SECONDS = env.float("NOTIFICATIONS_SMS_TIMEOUT_SECONDS", default=10.0)
 
 NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS = env.float("NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# A connection to a webhook receiver idle longer than this is not reused: it must be shorter than
+# the receivers' own keep-alive (often 2-5 s), or a send may go out on a connection they closed.
+NOTIFICATIONS_WEBHOOK_KEEPALIVE_SECONDS = env.float("NOTIFICATIONS_WEBHOOK_KEEPALIVE_SECONDS", default=1.0)
 # Networks a webhook URL may resolve to although they are not public (CIDRs). Empty in
 # production: loopback, private, link-local, multicast and reserved addresses are refused.
 NOTIFICATIONS_WEBHOOK_ALLOW_NETWORKS = env.list("NOTIFICATIONS_WEBHOOK_ALLOW_NETWORKS", default=[])
