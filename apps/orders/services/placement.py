@@ -1,10 +1,15 @@
 """The placement saga: price, create, reserve stock and voucher uses, authorize payment,
 confirm; or compensate.
 
-The saga's step is stored on the order before each call to another module, so that a crash at
-any point leaves an order that recovery finishes: confirmed (stock held, payment authorized) or
-terminal (stock released, no authorization outstanding). Every call to another module is
-idempotent per order, so running a step twice is harmless."""
+The saga's step is stored on the order before each call to another module (the first with the
+order itself, created at `reserving`), so that a crash at any point leaves an order that
+recovery finishes: confirmed (stock held, payment authorized) or terminal (stock released, no
+authorization outstanding). Every call to another module is idempotent per order, so running a
+step twice is harmless.
+
+What costs statements and decides nothing is batched: a step is one UPDATE, and its timeline
+entry is written with the order's next transition, in the same insert; nothing is read before
+an insert that a unique constraint decides (the customer's key, a cart's completion key)."""
 
 from __future__ import annotations
 
