@@ -42,8 +42,10 @@ def delivery_transition(delivery: Delivery, target: str, *, reason: str = "", ac
                                       reason=reason[:500], actor=actor)
 
 
-def delivery_created(delivery: Delivery, *, reason: str) -> None:
-    DeliveryTransition.objects.create(delivery=delivery, from_status="", to_status=delivery.status, reason=reason[:500])
+def deliveries_created(deliveries: list[Delivery], *, reason: str) -> None:
+    DeliveryTransition.objects.bulk_create([
+        DeliveryTransition(delivery=delivery, from_status="", to_status=delivery.status, reason=reason[:500])
+        for delivery in deliveries])
 
 
 def delivery_transition_claimed(delivery: Delivery, target: str, *, claim: str, reason: str = "",

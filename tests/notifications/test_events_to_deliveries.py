@@ -87,6 +87,23 @@ def test_the_same_event_applied_twice_makes_one_delivery_per_recipient():
     assert InboxEvent.objects.get(event_id=envelope["id"]).redeliveries == 1
 
 
+def test_an_event_applied_again_after_its_inbox_row_was_purged_makes_only_the_deliveries_it_lacks():
+    # Given a shipped order notified by email, SMS and one webhook, whose inbox row is then purged
+    WebhookEndpointFactory(event_types=["orders.order_shipped"])
+    envelope = EnvelopeFactory(type="orders.order_shipped", data=OrderShippedDataFactory())
+    notify(envelope)
+    InboxEvent.objects.all().delete()
+    # When it comes back (a replay from the archive) after a second endpoint subscribed
+    later = WebhookEndpointFactory(event_types=["orders.order_shipped"])
+    assert notify(dict(envelope)) is True
+    # Then only the new endpoint gets a delivery; each delivery has the audit row of its creation
+    assert sorted(Delivery.objects.values_list("channel", flat=True)) == ["email", "sms", "webhook", "webhook"]
+    assert Delivery.objects.filter(endpoint=later).count() == 1
+    for delivery in Delivery.objects.all():
+        assert list(delivery.transitions.values_list("from_status", "to_status", "reason")) == [
+            ("", "pending", "created from the event")]
+
+
 def test_fields_the_consumer_does_not_know_are_tolerated():
     envelope = EnvelopeFactory(data__loyalty_points=120, data__gift_wrap={"paper": "red"})
     notify(envelope)

@@ -23,7 +23,7 @@ from apps.notifications.channels import channel_send
 from apps.notifications.models import Channel, Delivery, DeliveryAttempt, WebhookEndpoint
 from apps.notifications.outcomes import AttemptKind, AttemptOutcome, DeliveryFailed, SendResult
 from apps.notifications.rendering import email_render, template_context
-from apps.notifications.services.fanout import deliveries_enqueue, delivery_create
+from apps.notifications.services.fanout import deliveries_create, deliveries_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -190,9 +190,10 @@ def _owner_notify_disabled(endpoint: WebhookEndpoint, *, error: str) -> None:
     notice_id = uuid.uuid4()
     context = template_context(event_type=ENDPOINT_DISABLED_EVENT, event_id=str(notice_id),
                                occurred_at=timezone.now().isoformat(), data=data)
-    created = delivery_create(event_id=notice_id, event_type=ENDPOINT_DISABLED_EVENT, channel=Channel.EMAIL,
-                              recipient=endpoint.owner.email.lower(), template=f"email/{ENDPOINT_DISABLED_EVENT}",
-                              payload=email_render(ENDPOINT_DISABLED_EVENT, context))
+    notice = Delivery(event_id=notice_id, event_type=ENDPOINT_DISABLED_EVENT, channel=Channel.EMAIL,
+                      recipient=endpoint.owner.email.lower(), template=f"email/{ENDPOINT_DISABLED_EVENT}",
+                      payload=email_render(ENDPOINT_DISABLED_EVENT, context))
+    created = deliveries_create([notice], reason="created from the event")
     transaction.on_commit(lambda: deliveries_enqueue(created))
 
 

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from collections.abc import Iterable
 
+from celery import current_app
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from apps.common.messaging.consumers import ReceivedEvent
 from apps.common.messaging.inbox import inbox_purge as common_inbox_purge
 from apps.notifications import states
 from apps.notifications.models import Channel, Delivery, InboxEvent, WebhookEndpoint
+from apps.notifications.publishing import tasks_publish
 from apps.notifications.rendering import email_render, sms_render, template_context, webhook_render
 from apps.notifications.subscriptions import event_type_private, recipients, rules_for
 
@@ -28,53 +29,72 @@ def event_notify(event: ReceivedEvent) -> None:
     rule recipient and per subscribed active webhook endpoint, delivered after commit."""
     occurred_at = event.occurred_at.isoformat()
     context = template_context(event_type=event.type, event_id=str(event.id), occurred_at=occurred_at, data=event.data)
-    created: list[int] = []
+    common = {"event_id": event.id, "event_type": event.type, "traceparent": event.traceparent}
+    wanted: list[Delivery] = []
     for rule in rules_for(event.type):
         for recipient in recipients(rule, event.data):
             if rule.channel == Channel.EMAIL:
                 payload = email_render(event.type, context)
             else:
                 payload = sms_render(event.type, context)
-            created += delivery_create(event_id=event.id, event_type=event.type, channel=rule.channel,
-                                       recipient=recipient, template=f"{rule.channel}/{event.type}",
-                                       payload=payload, traceparent=event.traceparent)
+            wanted.append(Delivery(**common, channel=rule.channel, recipient=recipient,
+                                   template=f"{rule.channel}/{event.type}", payload=payload))
     endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True)
                  if endpoint.subscribes_to(event.type) and not event_type_private(event.type)]
     if endpoints:
         payload = webhook_render(event_type=event.type, occurred_at=occurred_at, data=event.data)
-        for endpoint in endpoints:
-            created += delivery_create(event_id=event.id, event_type=event.type, channel=Channel.WEBHOOK,
-                                       recipient=str(endpoint.id), endpoint=endpoint, payload=payload,
-                                       traceparent=event.traceparent)
+        wanted += [Delivery(**common, channel=Channel.WEBHOOK, recipient=str(endpoint.id), endpoint=endpoint,
+                            payload=payload) for endpoint in endpoints]
+    created = deliveries_create(wanted, reason="created from the event")
     if created:
         transaction.on_commit(lambda: deliveries_enqueue(created))
 
 
-def delivery_create(*, event_id: uuid.UUID, event_type: str, channel: str, recipient: str, payload: dict,
-                    template: str = "", endpoint: WebhookEndpoint | None = None, traceparent: str = "") -> list[int]:
-    """Create a delivery unless its key (event, channel, recipient) exists: [id] or []."""
-    try:
-        with transaction.atomic():
-            delivery = Delivery.objects.create(
-                event_id=event_id, event_type=event_type, channel=channel, recipient=recipient, endpoint=endpoint,
-                template=template, payload=payload, traceparent=traceparent, next_attempt_at=timezone.now(),
-            )
-            states.delivery_created(delivery, reason="created from the event")
-    except IntegrityError:
-        logger.info("delivery %s/%s/%s exists: not created twice", event_id, channel, recipient)
+def deliveries_create(deliveries: list[Delivery], *, reason: str) -> list[int]:
+    """Insert the deliveries whose key (event, channel, recipient) is new, each with the audit row
+    of its creation: one INSERT of the deliveries, one of their audit rows. Returns the new ids.
+
+    A key may exist when an event comes back after its inbox row was purged (a replay from the
+    archive): that delivery is not made twice. The caller's transaction is the event's inbox
+    transaction, in which no one else makes deliveries of that event."""
+    existing = set(Delivery.objects.filter(event_id__in={delivery.event_id for delivery in deliveries})
+                   .values_list("event_id", "channel", "recipient")) if deliveries else set()
+    new: dict[tuple, Delivery] = {}
+    for delivery in deliveries:
+        key = (delivery.event_id, delivery.channel, delivery.recipient)
+        if key in existing or key in new:
+            logger.info("delivery %s/%s/%s exists: not created twice", *key)
+            continue
+        new[key] = delivery
+    if not new:
         return []
-    return [delivery.pk]
+    now = timezone.now()
+    for delivery in new.values():
+        delivery.next_attempt_at = now
+    created = Delivery.objects.bulk_create(new.values())
+    states.deliveries_created(created, reason=reason)
+    return [delivery.pk for delivery in created]
 
 
 def deliveries_enqueue(delivery_ids: Iterable[int]) -> None:
-    """One task per delivery. A failed enqueue is logged: deliveries_resume picks the row up."""
+    """One task per delivery, published together, their confirms awaited once. A delivery whose
+    task was not confirmed is logged: deliveries_resume enqueues it again after its grace."""
     from apps.notifications.tasks import deliver
 
-    for delivery_id in delivery_ids:
-        try:
-            deliver.apply_async(args=[delivery_id], retry=True, retry_policy={"max_retries": 2})
-        except Exception:
-            logger.exception("could not enqueue delivery %s; the resume sweep will", delivery_id)
+    ids = list(delivery_ids)
+    if not ids:
+        return
+    if current_app.conf.task_always_eager:
+        for delivery_id in ids:  # run here, now (the embedded default)
+            try:
+                deliver.apply_async(args=[delivery_id])
+            except Exception:
+                logger.exception("delivery %s failed in-process; the resume sweep retries it", delivery_id)
+        return
+    outcome = tasks_publish(deliver, ids)
+    if outcome.unconfirmed:
+        logger.error("could not enqueue deliveries %s (%s); the resume sweep will", list(outcome.unconfirmed),
+                     outcome.error)
 
 
 def inbox_purge() -> int:
