@@ -37,6 +37,7 @@ def test_in_process_a_failed_delivery_is_retried_by_the_sweep_once_due(receiver,
 @override_settings(NOTIFICATIONS_CLAIM_LEASE_SECONDS=60)
 def test_a_claim_whose_worker_went_silent_past_the_lease_is_taken_over(receiver, webhook):
     # Given a delivery claimed by a worker that died mid-attempt long ago and whose message is gone
+    # (a worker of the previous release: it wrote its attempt's row as the attempt began)
     long_ago = timezone.now() - dt.timedelta(minutes=5)
     Delivery.objects.filter(pk=webhook.pk).update(status=Delivery.Status.SENDING, claim_token="dead-worker:0",
                                                   claimed_at=long_ago, attempts=1)
@@ -47,6 +48,23 @@ def test_a_claim_whose_worker_went_silent_past_the_lease_is_taken_over(receiver,
     webhook.refresh_from_db()
     assert webhook.status == Delivery.Status.DELIVERED
     assert list(webhook.attempt_rows.values_list("outcome", flat=True)) == ["interrupted", "success"]
+
+
+@override_settings(NOTIFICATIONS_CLAIM_LEASE_SECONDS=60)
+def test_an_attempt_lost_before_it_recorded_anything_shows_as_interrupted_after_the_takeover(receiver, webhook):
+    # Given a delivery whose first attempt died mid-send long ago (an attempt is recorded as it ends)
+    long_ago = timezone.now() - dt.timedelta(minutes=5)
+    Delivery.objects.filter(pk=webhook.pk).update(status=Delivery.Status.SENDING, claim_token="dead-worker:0",
+                                                  claimed_at=long_ago, attempts=1)
+    # When the sweep runs
+    assert deliveries_resume.delay().result == 1
+    # Then the second attempt delivered it, and the history shows the first as interrupted
+    webhook.refresh_from_db()
+    assert webhook.status == Delivery.Status.DELIVERED
+    assert list(webhook.attempt_rows.values_list("number", "outcome", "started_at")) == [
+        (1, "interrupted", long_ago), (2, "success", webhook.claimed_at)]
+    assert list(webhook.transitions.values_list("from_status", "to_status")) == [
+        ("sending", "failed"), ("failed", "sending"), ("sending", "delivered")]
 
 
 @override_settings(NOTIFICATIONS_CLAIM_LEASE_SECONDS=60)

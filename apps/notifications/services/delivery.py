@@ -53,7 +53,7 @@ def delivery_deliver(*, delivery_id: int, claim: str, redelivered: bool = False)
     claimed = _claim(delivery_id=delivery_id, claim=claim, redelivered=redelivered)
     if isinstance(claimed, AttemptOutcome):
         return claimed
-    delivery, attempt_id = claimed
+    delivery, number = claimed
     started = time.monotonic()
     result: SendResult | None = None
     failure: DeliveryFailed | None = None
@@ -69,18 +69,24 @@ def delivery_deliver(*, delivery_id: int, claim: str, redelivered: bool = False)
         logger.exception("delivery %s failed unexpectedly", delivery_id)
         failure = DeliveryFailed(f"unexpected error: {exc!r}", permanent=False)
     duration_ms = int((time.monotonic() - started) * 1000)
-    return _record(delivery=delivery, claim=claim, attempt_id=attempt_id, result=result, failure=failure,
+    return _record(delivery=delivery, claim=claim, number=number, result=result, failure=failure,
                    duration_ms=duration_ms)
 
 
 def _claim(*, delivery_id: int, claim: str, redelivered: bool) -> tuple[Delivery, int] | AttemptOutcome:
+    """Take the delivery for this attempt: (the delivery, the attempt's number) or why not.
+
+    An attempt's row is written when it ends (_record), so the attempt of a holder presumed dead
+    has none yet: the takeover writes it as interrupted, unless that holder wrote it meanwhile."""
     now = timezone.now()
     last_number = DeliveryAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-number").values("number")[:1]
     with transaction.atomic():
-        delivery = (Delivery.objects.select_for_update(of=("self",)).select_related("endpoint")
-                    .annotate(last_attempt=Subquery(last_number)).filter(pk=delivery_id).first())
-        if delivery is None:
+        found = list(Delivery.objects.select_for_update(of=("self",)).select_related("endpoint")
+                     .annotate(last_attempt=Subquery(last_number)).filter(pk=delivery_id)[:1])
+        if not found:
             return AttemptOutcome(AttemptKind.SKIPPED, detail="no such delivery")
+        delivery = found[0]
+        number = (delivery.last_attempt or 0) + 1
         if delivery.status in (S.DELIVERED, S.DEAD):
             return AttemptOutcome(AttemptKind.SKIPPED, detail=f"already {delivery.status}")
         if delivery.status == S.SENDING:
@@ -89,25 +95,31 @@ def _claim(*, delivery_id: int, claim: str, redelivered: bool) -> tuple[Delivery
             if not holder_died:
                 return AttemptOutcome(AttemptKind.BUSY, retry_in=max(1, math.ceil((lease_end - now).total_seconds())),
                                       detail="another attempt holds the claim")
-            DeliveryAttempt.objects.filter(delivery=delivery, outcome=DeliveryAttempt.Outcome.IN_PROGRESS).update(
-                outcome=DeliveryAttempt.Outcome.INTERRUPTED, finished_at=now,
-                error="the worker died mid-attempt; whether the receiver got it is unknown")
+            lost = "the worker died mid-attempt; whether the receiver got it is unknown"
+            # A holder of the previous release wrote its row as the attempt began.
+            if not DeliveryAttempt.objects.filter(delivery=delivery, outcome=DeliveryAttempt.Outcome.IN_PROGRESS
+                                                  ).update(outcome=DeliveryAttempt.Outcome.INTERRUPTED,
+                                                           finished_at=now, error=lost):
+                DeliveryAttempt.objects.bulk_create([DeliveryAttempt(
+                    delivery=delivery, number=number, started_at=delivery.claimed_at, finished_at=now,
+                    outcome=DeliveryAttempt.Outcome.INTERRUPTED, error=lost)], ignore_conflicts=True)
+                number += 1
             states.delivery_transition(delivery, S.FAILED, reason="attempt interrupted (worker lost)")
         delivery.attempts += 1
         delivery.claim_token, delivery.claimed_at, delivery.next_attempt_at = claim, now, None
         states.delivery_transition(delivery, S.SENDING, reason=f"attempt {delivery.attempts}",
                                    update_fields=("attempts", "claim_token", "claimed_at", "next_attempt_at"))
-        attempt = DeliveryAttempt.objects.create(delivery=delivery, number=(delivery.last_attempt or 0) + 1,
-                                                 started_at=now)
-    return delivery, attempt.pk
+    return delivery, number
 
 
-def _record(*, delivery: Delivery, claim: str, attempt_id: int, result: SendResult | None,
+def _record(*, delivery: Delivery, claim: str, number: int, result: SendResult | None,
             failure: DeliveryFailed | None, duration_ms: int) -> AttemptOutcome:
-    """The attempt's result, and the delivery's next status if this attempt still holds the claim.
+    """The attempt's row, and the delivery's next status if this attempt still holds the claim.
 
     No lock is taken first: the status changes in one UPDATE conditional on the claim, and while
-    the claim is ours nobody else changes the delivery (its attempts are the ones we claimed)."""
+    the claim is ours nobody else changes the delivery. That UPDATE comes first, so this
+    transaction never waits for the delivery while holding the attempt's row (a takeover holds
+    the delivery and writes that row)."""
     now = timezone.now()
     Outcome = DeliveryAttempt.Outcome
     with transaction.atomic():
@@ -118,35 +130,41 @@ def _record(*, delivery: Delivery, claim: str, attempt_id: int, result: SendResu
         else:
             outcome = Outcome.PERMANENT if failure.permanent else Outcome.TRANSIENT
             status_code, excerpt, error = failure.status_code, failure.excerpt, failure.error
-        DeliveryAttempt.objects.filter(pk=attempt_id).update(
-            finished_at=now, duration_ms=duration_ms, outcome=outcome, status_code=status_code,
-            error=error[:4000], response_excerpt=(excerpt or "")[:500])
         delivery.last_status_code, delivery.last_error = status_code, error[:4000]
         fields = ("last_status_code", "last_error")
-        # Presumed dead, we lost the claim to another attempt: the status is its to set.
-        taken_over = AttemptOutcome(AttemptKind.SKIPPED, detail="the claim was taken over")
         if failure is None:
             delivery.delivered_at = now
-            if not states.delivery_transition_claimed(delivery, S.DELIVERED, claim=claim,
-                                                      reason=f"attempt {delivery.attempts} succeeded",
-                                                      update_fields=(*fields, "delivered_at")):
-                return taken_over
-            _endpoint_succeeded(delivery)
-            return AttemptOutcome(AttemptKind.DELIVERED)
-        if exhausted:
+            moved = states.delivery_transition_claimed(delivery, S.DELIVERED, claim=claim,
+                                                       reason=f"attempt {delivery.attempts} succeeded",
+                                                       update_fields=(*fields, "delivered_at"))
+        elif exhausted:
             delivery.dead_at = now
             why = "permanent failure" if failure.permanent else f"{delivery.attempts} attempts failed"
-            if not states.delivery_transition_claimed(delivery, S.DEAD, claim=claim, reason=f"{why}: {error}",
-                                                      update_fields=(*fields, "dead_at")):
-                return taken_over
-            _endpoint_failed(delivery, error=error, now=now)
-            return AttemptOutcome(AttemptKind.DEAD, detail=f"{why}: {error}")
-        delay = retry_delay(delivery.attempts, failure.retry_after)
-        delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
-        if not states.delivery_transition_claimed(delivery, S.FAILED, claim=claim, reason=f"{error}; retry in {delay}s",
-                                                  update_fields=(*fields, "next_attempt_at")):
-            return taken_over
+            moved = states.delivery_transition_claimed(delivery, S.DEAD, claim=claim, reason=f"{why}: {error}",
+                                                       update_fields=(*fields, "dead_at"))
+        else:
+            delay = retry_delay(delivery.attempts, failure.retry_after)
+            delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
+            moved = states.delivery_transition_claimed(delivery, S.FAILED, claim=claim,
+                                                       reason=f"{error}; retry in {delay}s",
+                                                       update_fields=(*fields, "next_attempt_at"))
+        # Taken over or not, the attempt shows what the receiver answered it (replacing the
+        # "interrupted" a takeover wrote for it).
+        DeliveryAttempt.objects.bulk_create(
+            [DeliveryAttempt(delivery=delivery, number=number, started_at=delivery.claimed_at, finished_at=now,
+                             duration_ms=duration_ms, outcome=outcome, status_code=status_code,
+                             error=error[:4000], response_excerpt=(excerpt or "")[:500])],
+            update_conflicts=True, unique_fields=["delivery", "number"],
+            update_fields=["finished_at", "duration_ms", "outcome", "status_code", "error", "response_excerpt"])
+        if not moved:
+            # Presumed dead, we lost the claim to another attempt: the status is its to set.
+            return AttemptOutcome(AttemptKind.SKIPPED, detail="the claim was taken over")
+        if failure is None:
+            _endpoint_succeeded(delivery)
+            return AttemptOutcome(AttemptKind.DELIVERED)
         _endpoint_failed(delivery, error=error, now=now)
+        if exhausted:
+            return AttemptOutcome(AttemptKind.DEAD, detail=f"{why}: {error}")
         return AttemptOutcome(AttemptKind.RETRY, retry_in=delay, detail=error)
 
 
