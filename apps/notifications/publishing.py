@@ -4,8 +4,8 @@ Celery wait for each publish's confirm in turn, one round trip per task).
 
 Each process (each thread) keeps its broker connection, with a channel in confirm mode, from
 batch to batch and opens a new one when it broke. A task the broker refused (nack) or did not
-confirm in time is reported to the caller; its delivery row stays due, and deliveries_resume
-enqueues it again once NOTIFICATIONS_RESUME_GRACE_SECONDS have passed."""
+confirm in time, twice, is reported to the caller; its delivery row stays due, and
+deliveries_resume enqueues it again once NOTIFICATIONS_RESUME_GRACE_SECONDS have passed."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class _Link:
     def __init__(self, app, timeout: float):
         self.connection = app.connection_for_write(transport_options={"confirm_publish": False},
                                                    connect_timeout=timeout)
-        self.connection.ensure_connection(max_retries=1)
+        self.connection.ensure_connection(max_retries=0)  # the caller tries a second link
         self.channel = self.connection.channel()
         self.channel.confirm_select()
         self.producer = app.amqp.Producer(self.channel)
@@ -107,20 +107,24 @@ def _drop() -> None:
 def tasks_publish(task, ids: Sequence[int]) -> BatchOutcome:
     """Publish `task(id)` for each id and wait once for the broker's confirms of all of them.
 
-    A kept connection that broke (the broker restarted, a heartbeat was missed) is replaced and
-    the batch published once more on the new one: a task published twice finds its delivery
+    What failed on the kept connection (it broke while idle, the broker restarted, a confirm did
+    not come) is published once more on a new one: a task published twice finds its delivery
     claimed or delivered and does nothing."""
     app = current_app._get_current_object()
     timeout = float(app.conf.broker_connection_timeout or 4.0)
-    error = ""
+    pending, error = list(ids), ""
     for _attempt in (1, 2):
         try:
-            outcome = _link(app, timeout).publish(task, ids, timeout=timeout)
+            outcome = _link(app, timeout).publish(task, pending, timeout=timeout)
         except BROKER_ERRORS as exc:
             _drop()
             error = f"publish failed: {exc!r}"
             continue
-        if outcome.unconfirmed:
-            _drop()  # its unsettled tags would be settled in a later batch
-        return outcome
-    return BatchOutcome(tuple(ids), error)
+        except Exception:
+            _drop()  # in whatever state it is, the next batch gets a new one
+            raise
+        if not outcome.unconfirmed:
+            return outcome
+        _drop()  # its unsettled tags would be settled in a later batch
+        pending, error = list(outcome.unconfirmed), outcome.error
+    return BatchOutcome(tuple(pending), error)

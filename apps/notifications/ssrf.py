@@ -101,6 +101,9 @@ def _reusable(conn) -> bool:
         return False  # no longer connected
 
 
+QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+
+
 class _QuickAckMixin:
     """Acknowledges the answer's first segment at once. A receiver that writes its headers and its
     body apart, with Nagle's algorithm on (Python's http.server does), holds the body until that
@@ -112,9 +115,6 @@ class _QuickAckMixin:
             with contextlib.suppress(OSError):
                 self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
         return super().getresponse()
-
-
-QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 
 
 class _GuardedHTTPConnection(_QuickAckMixin, HTTPConnection):

@@ -4,6 +4,7 @@ sweep. Real RabbitMQ and a real worker process."""
 
 import contextlib
 import logging
+import socket
 import threading
 
 import pytest
@@ -11,6 +12,7 @@ from django.db import connection
 from django.test import override_settings
 
 from apps.common.messaging.consumers import consumer_get, event_apply
+from apps.notifications import publishing
 from apps.notifications.models import Channel, Delivery
 from apps.notifications.services.delivery import deliveries_resume
 from config.celery_app import app
@@ -32,14 +34,17 @@ def broker_unreachable():
         app.conf.broker_write_url = previous
 
 
-def apply_in_fresh_thread(envelope) -> None:
+def apply_in_fresh_thread(*envelopes, between=None) -> None:
     """The consumer's step in a thread of its own, as in a worker process that just started (no
-    broker connection kept from earlier publishes)."""
+    broker connection kept from earlier publishes); `between` runs after each event but the last."""
     failure = []
 
     def run():
         try:
-            event_apply(consumer=consumer_get("notifications"), envelope=envelope)
+            for index, envelope in enumerate(envelopes):
+                if index and between:
+                    between()
+                event_apply(consumer=consumer_get("notifications"), envelope=envelope)
         except Exception as exc:  # surfaced below, in the test's thread
             failure.append(exc)
         finally:
@@ -87,3 +92,19 @@ def test_a_delivery_whose_task_was_not_published_is_delivered_by_the_resume_swee
     assert wait_for(lambda: Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.DELIVERED, timeout=60), \
         worker.output()[-3000:]
     assert [request.headers["webhook-id"] for request in receiver.requests] == [envelope["id"]]
+
+
+def broker_hangs_up() -> None:
+    """The kept connection's socket is shut, as when the broker restarts."""
+    publishing._links.link.connection.connection.transport.sock.shutdown(socket.SHUT_RDWR)
+
+
+def test_after_the_kept_broker_connection_broke_the_next_deliveries_are_enqueued_on_a_new_one(receiver, worker):
+    # Given a consumer that enqueued an event's deliveries, then lost its broker connection
+    WebhookEndpointFactory(url=f"{receiver.url}/hooks")
+    first, second = EnvelopeFactory(), EnvelopeFactory()
+    apply_in_fresh_thread(first, second, between=broker_hangs_up)
+    # Then the deliveries of the event applied after it were delivered too, without the sweep
+    assert wait_for(lambda: not Delivery.objects.exclude(status=Delivery.Status.DELIVERED).exists()
+                    and Delivery.objects.count() == 4, timeout=60), worker.output()[-3000:]
+    assert sorted(request.headers["webhook-id"] for request in receiver.requests) == sorted([first["id"], second["id"]])

@@ -91,7 +91,11 @@ def deliveries_enqueue(delivery_ids: Iterable[int]) -> None:
             except Exception:
                 logger.exception("delivery %s failed in-process; the resume sweep retries it", delivery_id)
         return
-    outcome = tasks_publish(deliver, ids)
+    try:
+        outcome = tasks_publish(deliver, ids)
+    except Exception:
+        logger.exception("could not enqueue deliveries %s; the resume sweep will", ids)
+        return
     if outcome.unconfirmed:
         logger.error("could not enqueue deliveries %s (%s); the resume sweep will", list(outcome.unconfirmed),
                      outcome.error)
