@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from apps.common.models import AbstractInboxEvent
 
@@ -143,7 +144,8 @@ class DeliveryTransition(models.Model):
     reason = models.CharField(max_length=500, blank=True, default="")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When the transition happened: a claim's row is written when its attempt ends (apps.notifications.states).
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]

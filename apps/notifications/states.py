@@ -4,7 +4,10 @@
                           |--transient, attempts left--> failed --claim--> sending
                           |--permanent or exhausted----> dead --replay--> pending
     sending --worker died mid-attempt (claim taken over)--> failed
-"""
+
+Every transition writes its audit row. A claim's row (pending or failed -> sending) is written
+with the attempt's outcome, in one INSERT with the outcome's row and dated when the claim was
+made; for an attempt that never ended, by the attempt that takes its claim over."""
 
 from __future__ import annotations
 
@@ -48,11 +51,38 @@ def deliveries_created(deliveries: list[Delivery], *, reason: str) -> None:
         for delivery in deliveries])
 
 
-def delivery_transition_claimed(delivery: Delivery, target: str, *, claim: str, reason: str = "",
-                                update_fields: tuple[str, ...] = ()) -> bool:
+def delivery_claim(delivery: Delivery, *, claim: str, now) -> DeliveryTransition | None:
+    """Move a delivery, as read, to sending under `claim` (its next attempt), in one UPDATE
+    conditional on the version read (status, claim and last change): None, and nothing written,
+    when something changed it first. Returns the claim's audit row, not yet written."""
+    transition_check(delivery.status, S.SENDING)
+    source, attempts = delivery.status, delivery.attempts + 1
+    moved = Delivery.objects.filter(pk=delivery.pk, status=source, claim_token=delivery.claim_token,
+                                    updated_at=delivery.updated_at).update(
+        status=S.SENDING, attempts=attempts, claim_token=claim, claimed_at=now, next_attempt_at=None, updated_at=now)
+    if not moved:
+        return None
+    delivery.status, delivery.attempts, delivery.claim_token = S.SENDING, attempts, claim
+    delivery.claimed_at, delivery.next_attempt_at, delivery.updated_at = now, None, now
+    return DeliveryTransition(delivery=delivery, from_status=source, to_status=S.SENDING,
+                              reason=f"attempt {attempts}", created_at=now)
+
+
+def delivery_claim_audit(delivery: Delivery) -> DeliveryTransition:
+    """The audit row of the claim a delivery is sending under, as delivery_claim returned it to
+    an attempt that never wrote it. Only a claim from pending starts at attempt 1 (a replay
+    resets the count; a failed delivery has had an attempt)."""
+    source = S.PENDING if delivery.attempts == 1 else S.FAILED
+    return DeliveryTransition(delivery=delivery, from_status=source, to_status=S.SENDING,
+                              reason=f"attempt {delivery.attempts}", created_at=delivery.claimed_at)
+
+
+def delivery_transition_claimed(delivery: Delivery, target: str, *, claim: str, claimed: DeliveryTransition,
+                                reason: str = "", update_fields: tuple[str, ...] = ()) -> bool:
     """Move a delivery that `claim` still holds (sending, under that claim) to `target` in one
-    conditional UPDATE, saving `update_fields` with it, and audit the change; False, and nothing
-    written, when another attempt took the claim over meanwhile."""
+    conditional UPDATE, saving `update_fields` with it, and write the claim's audit row
+    (`claimed`) and this one; False, and nothing written, when another attempt took the claim
+    over meanwhile (that attempt wrote the claim's row)."""
     transition_check(S.SENDING, target)
     values = {field: getattr(delivery, field) for field in update_fields}
     moved = Delivery.objects.filter(pk=delivery.pk, status=S.SENDING, claim_token=claim).update(
@@ -60,5 +90,6 @@ def delivery_transition_claimed(delivery: Delivery, target: str, *, claim: str, 
     if not moved:
         return False
     delivery.status = target
-    DeliveryTransition.objects.create(delivery=delivery, from_status=S.SENDING, to_status=target, reason=reason[:500])
+    DeliveryTransition.objects.bulk_create([
+        claimed, DeliveryTransition(delivery=delivery, from_status=S.SENDING, to_status=target, reason=reason[:500])])
     return True

@@ -71,3 +71,18 @@ def test_a_success_resets_a_failing_endpoints_count_and_leaves_a_healthy_one_alo
     for delivery in (failing, healthy):
         delivery.endpoint.refresh_from_db()
         assert (delivery.endpoint.consecutive_failures, delivery.endpoint.failing_since) == (0, None)
+
+
+@pytest.mark.django_db
+def test_the_claims_audit_row_is_dated_when_the_claim_was_made(receiver):
+    # Given a receiver that takes a moment to answer
+    receiver.replies = [{"status": 200, "delay": 0.2}]
+    delivery = webhook_delivery(receiver)
+    # When it is delivered
+    assert delivery_deliver(delivery_id=delivery.pk, claim="only:0").kind is AttemptKind.DELIVERED
+    # Then its history shows the claim when it was made, then the delivery once answered
+    delivery.refresh_from_db()
+    claimed, delivered = delivery.transitions.all()
+    assert (claimed.from_status, claimed.to_status, claimed.reason) == ("pending", "sending", "attempt 1")
+    assert claimed.created_at == delivery.claimed_at < delivered.created_at
+    assert (delivered.from_status, delivered.to_status) == ("sending", "delivered")

@@ -58,13 +58,15 @@ def test_an_attempt_lost_before_it_recorded_anything_shows_as_interrupted_after_
                                                   claimed_at=long_ago, attempts=1)
     # When the sweep runs
     assert deliveries_resume.delay().result == 1
-    # Then the second attempt delivered it, and the history shows the first as interrupted
+    # Then the second attempt delivered it, and the history shows the first claimed then interrupted
     webhook.refresh_from_db()
     assert webhook.status == Delivery.Status.DELIVERED
     assert list(webhook.attempt_rows.values_list("number", "outcome", "started_at")) == [
         (1, "interrupted", long_ago), (2, "success", webhook.claimed_at)]
-    assert list(webhook.transitions.values_list("from_status", "to_status")) == [
-        ("sending", "failed"), ("failed", "sending"), ("sending", "delivered")]
+    assert list(webhook.transitions.values_list("from_status", "to_status", "reason")) == [
+        ("pending", "sending", "attempt 1"), ("sending", "failed", "attempt interrupted (worker lost)"),
+        ("failed", "sending", "attempt 2"), ("sending", "delivered", "attempt 2 succeeded")]
+    assert webhook.transitions.first().created_at == long_ago  # when the lost attempt claimed it
 
 
 @override_settings(NOTIFICATIONS_CLAIM_LEASE_SECONDS=60)

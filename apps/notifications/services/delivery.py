@@ -4,6 +4,7 @@ keep failing are disabled and their owner told; deliveries whose task went missi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -20,7 +21,7 @@ from django.utils import timezone
 from apps.common.observability.telemetry import continue_trace
 from apps.notifications import states
 from apps.notifications.channels import channel_send
-from apps.notifications.models import Channel, Delivery, DeliveryAttempt, WebhookEndpoint
+from apps.notifications.models import Channel, Delivery, DeliveryAttempt, DeliveryTransition, WebhookEndpoint
 from apps.notifications.outcomes import AttemptKind, AttemptOutcome, DeliveryFailed, SendResult
 from apps.notifications.rendering import email_render, template_context
 from apps.notifications.services.fanout import deliveries_create, deliveries_enqueue
@@ -43,6 +44,13 @@ def retry_delay(attempt: int, retry_after: int | None = None) -> int:
     return max(1, math.ceil(delay))
 
 
+@dataclasses.dataclass(frozen=True)
+class _Claimed:
+    delivery: Delivery
+    number: int  # the attempt's, among the delivery's attempt rows
+    audit: DeliveryTransition  # the claim's audit row, written with the attempt's outcome
+
+
 def delivery_deliver(*, delivery_id: int, claim: str, redelivered: bool = False) -> AttemptOutcome:
     """One attempt: claim the delivery, send it outside any transaction, record the result.
 
@@ -53,7 +61,7 @@ def delivery_deliver(*, delivery_id: int, claim: str, redelivered: bool = False)
     claimed = _claim(delivery_id=delivery_id, claim=claim, redelivered=redelivered)
     if isinstance(claimed, AttemptOutcome):
         return claimed
-    delivery, number = claimed
+    delivery = claimed.delivery
     started = time.monotonic()
     result: SendResult | None = None
     failure: DeliveryFailed | None = None
@@ -69,57 +77,90 @@ def delivery_deliver(*, delivery_id: int, claim: str, redelivered: bool = False)
         logger.exception("delivery %s failed unexpectedly", delivery_id)
         failure = DeliveryFailed(f"unexpected error: {exc!r}", permanent=False)
     duration_ms = int((time.monotonic() - started) * 1000)
-    return _record(delivery=delivery, claim=claim, number=number, result=result, failure=failure,
-                   duration_ms=duration_ms)
+    return _record(claimed, claim=claim, result=result, failure=failure, duration_ms=duration_ms)
 
 
-def _claim(*, delivery_id: int, claim: str, redelivered: bool) -> tuple[Delivery, int] | AttemptOutcome:
-    """Take the delivery for this attempt: (the delivery, the attempt's number) or why not.
-
-    An attempt's row is written when it ends (_record), so the attempt of a holder presumed dead
-    has none yet: the takeover writes it as interrupted, unless that holder wrote it meanwhile."""
-    now = timezone.now()
+def _delivery_read(delivery_id: int, *, lock: bool = False) -> Delivery | None:
+    """The delivery with its endpoint, and the number of its last attempt row."""
     last_number = DeliveryAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-number").values("number")[:1]
-    with transaction.atomic():
-        found = list(Delivery.objects.select_for_update(of=("self",)).select_related("endpoint")
-                     .annotate(last_attempt=Subquery(last_number)).filter(pk=delivery_id)[:1])
-        if not found:
+    deliveries = Delivery.objects.select_related("endpoint").annotate(last_attempt=Subquery(last_number))
+    if lock:
+        deliveries = deliveries.select_for_update(of=("self",))
+    found = list(deliveries.filter(pk=delivery_id)[:1])
+    return found[0] if found else None
+
+
+def _claim(*, delivery_id: int, claim: str, redelivered: bool) -> _Claimed | AttemptOutcome:
+    """Take the delivery for this attempt, or say why not: read without a lock, then one UPDATE
+    conditional on what was read (two statements, no transaction). An attempt's row and its
+    claim's audit row are written when it ends (_record)."""
+    for _look in (1, 2):  # changed between the read and the claim: look once more
+        now = timezone.now()
+        delivery = _delivery_read(delivery_id)
+        if delivery is None:
             return AttemptOutcome(AttemptKind.SKIPPED, detail="no such delivery")
-        delivery = found[0]
-        number = (delivery.last_attempt or 0) + 1
         if delivery.status in (S.DELIVERED, S.DEAD):
             return AttemptOutcome(AttemptKind.SKIPPED, detail=f"already {delivery.status}")
         if delivery.status == S.SENDING:
-            lease_end = delivery.claimed_at + dt.timedelta(seconds=settings.NOTIFICATIONS_CLAIM_LEASE_SECONDS)
-            holder_died = (redelivered and delivery.claim_token == claim) or lease_end <= now
-            if not holder_died:
-                return AttemptOutcome(AttemptKind.BUSY, retry_in=max(1, math.ceil((lease_end - now).total_seconds())),
-                                      detail="another attempt holds the claim")
+            if busy := _holder_alive(delivery, claim=claim, redelivered=redelivered, now=now):
+                return busy
+            return _take_over(delivery_id=delivery_id, claim=claim, redelivered=redelivered)
+        audit = states.delivery_claim(delivery, claim=claim, now=now)
+        if audit is not None:
+            return _Claimed(delivery, (delivery.last_attempt or 0) + 1, audit)
+    return AttemptOutcome(AttemptKind.BUSY, retry_in=1, detail="another attempt changed the delivery meanwhile")
+
+
+def _holder_alive(delivery: Delivery, *, claim: str, redelivered: bool, now: dt.datetime) -> AttemptOutcome | None:
+    """BUSY while the attempt holding the claim may still be running; None once it is presumed
+    dead (this very message redelivered by RabbitMQ, or its lease run out)."""
+    lease_end = delivery.claimed_at + dt.timedelta(seconds=settings.NOTIFICATIONS_CLAIM_LEASE_SECONDS)
+    if (redelivered and delivery.claim_token == claim) or lease_end <= now:
+        return None
+    return AttemptOutcome(AttemptKind.BUSY, retry_in=max(1, math.ceil((lease_end - now).total_seconds())),
+                          detail="another attempt holds the claim")
+
+
+def _take_over(*, delivery_id: int, claim: str, redelivered: bool) -> _Claimed | AttemptOutcome:
+    """Claim a delivery whose holder is presumed dead, under its lock. The holder's attempt ends
+    here: its claim's audit row and its attempt's row (interrupted) are written, unless it wrote
+    the attempt meanwhile; a holder of the previous release wrote both as its attempt began."""
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = _delivery_read(delivery_id, lock=True)
+        if delivery is None:
+            return AttemptOutcome(AttemptKind.SKIPPED, detail="no such delivery")
+        if delivery.status in (S.DELIVERED, S.DEAD):
+            return AttemptOutcome(AttemptKind.SKIPPED, detail=f"already {delivery.status}")
+        number = (delivery.last_attempt or 0) + 1
+        if delivery.status == S.SENDING:
+            if busy := _holder_alive(delivery, claim=claim, redelivered=redelivered, now=now):
+                return busy
             lost = "the worker died mid-attempt; whether the receiver got it is unknown"
-            # A holder of the previous release wrote its row as the attempt began.
-            if not DeliveryAttempt.objects.filter(delivery=delivery, outcome=DeliveryAttempt.Outcome.IN_PROGRESS
-                                                  ).update(outcome=DeliveryAttempt.Outcome.INTERRUPTED,
-                                                           finished_at=now, error=lost):
+            Outcome = DeliveryAttempt.Outcome
+            if not DeliveryAttempt.objects.filter(delivery=delivery, outcome=Outcome.IN_PROGRESS).update(
+                    outcome=Outcome.INTERRUPTED, finished_at=now, error=lost):
+                states.delivery_claim_audit(delivery).save()
                 DeliveryAttempt.objects.bulk_create([DeliveryAttempt(
                     delivery=delivery, number=number, started_at=delivery.claimed_at, finished_at=now,
-                    outcome=DeliveryAttempt.Outcome.INTERRUPTED, error=lost)], ignore_conflicts=True)
+                    outcome=Outcome.INTERRUPTED, error=lost)], ignore_conflicts=True)
                 number += 1
             states.delivery_transition(delivery, S.FAILED, reason="attempt interrupted (worker lost)")
-        delivery.attempts += 1
-        delivery.claim_token, delivery.claimed_at, delivery.next_attempt_at = claim, now, None
-        states.delivery_transition(delivery, S.SENDING, reason=f"attempt {delivery.attempts}",
-                                   update_fields=("attempts", "claim_token", "claimed_at", "next_attempt_at"))
-    return delivery, number
+        audit = states.delivery_claim(delivery, claim=claim, now=now)
+    if audit is None:  # not under the lock we held; kept for safety
+        return AttemptOutcome(AttemptKind.BUSY, retry_in=1, detail="another attempt changed the delivery meanwhile")
+    return _Claimed(delivery, number, audit)
 
 
-def _record(*, delivery: Delivery, claim: str, number: int, result: SendResult | None,
-            failure: DeliveryFailed | None, duration_ms: int) -> AttemptOutcome:
+def _record(claimed: _Claimed, *, claim: str, result: SendResult | None, failure: DeliveryFailed | None,
+            duration_ms: int) -> AttemptOutcome:
     """The attempt's row, and the delivery's next status if this attempt still holds the claim.
 
     No lock is taken first: the status changes in one UPDATE conditional on the claim, and while
     the claim is ours nobody else changes the delivery. That UPDATE comes first, so this
     transaction never waits for the delivery while holding the attempt's row (a takeover holds
     the delivery and writes that row)."""
+    delivery, number = claimed.delivery, claimed.number
     now = timezone.now()
     Outcome = DeliveryAttempt.Outcome
     with transaction.atomic():
@@ -134,18 +175,18 @@ def _record(*, delivery: Delivery, claim: str, number: int, result: SendResult |
         fields = ("last_status_code", "last_error")
         if failure is None:
             delivery.delivered_at = now
-            moved = states.delivery_transition_claimed(delivery, S.DELIVERED, claim=claim,
+            moved = states.delivery_transition_claimed(delivery, S.DELIVERED, claim=claim, claimed=claimed.audit,
                                                        reason=f"attempt {delivery.attempts} succeeded",
                                                        update_fields=(*fields, "delivered_at"))
         elif exhausted:
             delivery.dead_at = now
             why = "permanent failure" if failure.permanent else f"{delivery.attempts} attempts failed"
-            moved = states.delivery_transition_claimed(delivery, S.DEAD, claim=claim, reason=f"{why}: {error}",
-                                                       update_fields=(*fields, "dead_at"))
+            moved = states.delivery_transition_claimed(delivery, S.DEAD, claim=claim, claimed=claimed.audit,
+                                                       reason=f"{why}: {error}", update_fields=(*fields, "dead_at"))
         else:
             delay = retry_delay(delivery.attempts, failure.retry_after)
             delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
-            moved = states.delivery_transition_claimed(delivery, S.FAILED, claim=claim,
+            moved = states.delivery_transition_claimed(delivery, S.FAILED, claim=claim, claimed=claimed.audit,
                                                        reason=f"{error}; retry in {delay}s",
                                                        update_fields=(*fields, "next_attempt_at"))
         # Taken over or not, the attempt shows what the receiver answered it (replacing the
