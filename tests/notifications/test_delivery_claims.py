@@ -11,6 +11,7 @@ from django.test import override_settings
 from apps.notifications.models import Channel, Delivery
 from apps.notifications.outcomes import AttemptKind
 from apps.notifications.services.delivery import delivery_deliver
+from tests.concurrency import race
 from tests.notifications.factories import DeliveryFactory, WebhookEndpointFactory
 
 pytestmark = pytest.mark.usefixtures("loopback_allowed")
@@ -86,3 +87,21 @@ def test_the_claims_audit_row_is_dated_when_the_claim_was_made(receiver):
     assert (claimed.from_status, claimed.to_status, claimed.reason) == ("pending", "sending", "attempt 1")
     assert claimed.created_at == delivery.claimed_at < delivered.created_at
     assert (delivered.from_status, delivered.to_status) == ("sending", "delivered")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_copies_of_a_task_racing_for_one_delivery_send_it_once(receiver):
+    # Given webhook deliveries, each about to be attempted by three copies of its task at once
+    for _ in range(3):
+        delivery = webhook_delivery(receiver)
+        receiver.requests.clear()
+        # When they race for it
+        outcomes = race(3, lambda i, pk=delivery.pk: delivery_deliver(delivery_id=pk, claim=f"copy-{i}:0").kind)
+        # Then one of them sent it and the others were told to come back later (or found it done)
+        assert outcomes.count(AttemptKind.DELIVERED) == 1, outcomes
+        assert set(outcomes) <= {AttemptKind.DELIVERED, AttemptKind.BUSY, AttemptKind.SKIPPED}
+        assert len(receiver.requests) == 1
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts) == (Delivery.Status.DELIVERED, 1)
+        assert list(delivery.transitions.values_list("to_status", flat=True)) == ["sending", "delivered"]
+        assert list(delivery.attempt_rows.values_list("number", "outcome")) == [(1, "success")]
